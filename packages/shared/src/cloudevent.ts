@@ -1,0 +1,170 @@
+import { CloudEvent, HTTP, ValidationError } from "cloudevents";
+import type { z } from "zod";
+import {
+  CLOUDEVENT_TYPE,
+  Payload,
+  SCHEMA_VERSION,
+  eventTypeOf,
+  taskIdOf,
+  type AnyEvent,
+  type EventType,
+} from "./contracts/events.ts";
+import { fail, ok, type Issue, type Result } from "./problem.ts";
+
+/** An HTTP request as the function runtime hands it over. */
+export interface HttpMessage {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: unknown;
+}
+
+/** A validated event, plus the W3C trace context it came with. */
+export interface ReceivedEvent<E extends AnyEvent = AnyEvent> {
+  readonly event: E;
+  readonly traceparent: string | undefined;
+}
+
+const STRUCTURED = "application/cloudevents+json";
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+
+/**
+ * Turns an HTTP CloudEvent (binary or structured mode) into a validated event envelope.
+ * Pure: `receivedAt` stands in for the event time when the producer sent no `time`.
+ *
+ * The mapping (documented in README "Event contracts"): `id` -> event_id, `type` -> event_type,
+ * `source` -> producer, `time` -> timestamp, extension `correlationid` -> correlation_id
+ * (defaults to the id), `subject` must equal the task id when given.
+ */
+export function parseCloudEvent(
+  message: HttpMessage,
+  accepted: readonly EventType[],
+  receivedAt: Date,
+): Result<ReceivedEvent> {
+  const headers = lowerCaseHeaders(message.headers);
+  const contentType = headers["content-type"] ?? "";
+  const structured = contentType.startsWith(STRUCTURED);
+  if (!structured && headers["ce-id"] === undefined) {
+    return fail({
+      path: "headers",
+      message: `not a CloudEvent: send ce-* headers (binary mode) or content-type ${STRUCTURED} (structured mode)`,
+    });
+  }
+
+  const body = structured ? parseJsonObject(message.body) : ok(bodyAsText(message.body));
+  if (!body.ok) return body;
+  // The SDK invents an id when a structured event has none; a made-up id would defeat de-duplication.
+  if (structured && typeof (body.value as Record<string, unknown>)["id"] !== "string") {
+    return fail({ path: "id", message: "required CloudEvent attribute is missing" });
+  }
+
+  const cloudEvent = toValidCloudEvent(headers, body.value);
+  if (!cloudEvent.ok) return cloudEvent;
+  const ce = cloudEvent.value;
+
+  const eventType = eventTypeOf(ce.type);
+  if (eventType === undefined || !accepted.includes(eventType)) {
+    const expected = accepted.map((t) => CLOUDEVENT_TYPE[t]).join(", ");
+    return fail({ path: "type", message: `unknown event type "${ce.type}"; expected one of ${expected}` });
+  }
+  if (ce.datacontenttype !== undefined && !ce.datacontenttype.startsWith("application/json")) {
+    return fail({ path: "datacontenttype", message: `must be application/json, got "${ce.datacontenttype}"` });
+  }
+  const data = parseData(ce.data);
+  if (!data.ok) return data;
+  const payload = Payload[eventType].safeParse(data.value);
+  if (!payload.success) return fail(...zodIssues(payload.error, "data"));
+
+  const event = {
+    event_id: ce.id,
+    event_type: eventType,
+    schema_version: SCHEMA_VERSION,
+    timestamp: ce.time ?? receivedAt.toISOString(),
+    correlation_id: stringExtension(ce, "correlationid") ?? ce.id,
+    producer: ce.source,
+    ...payload.data,
+  } as AnyEvent;
+  if (ce.subject !== undefined && ce.subject !== taskIdOf(event)) {
+    return fail({ path: "subject", message: `must equal the task id "${taskIdOf(event)}"` });
+  }
+  const traceparent = headers["traceparent"] ?? stringExtension(ce, "traceparent");
+  return ok({ event, traceparent: traceparent && TRACEPARENT.test(traceparent) ? traceparent : undefined });
+}
+
+/** The structured CloudEvent a function publishes: attributes mirror the envelope, data is the envelope. */
+export function toStructuredCloudEvent(event: AnyEvent): Record<string, unknown> {
+  return {
+    specversion: "1.0",
+    id: event.event_id,
+    source: event.producer,
+    type: CLOUDEVENT_TYPE[event.event_type],
+    subject: taskIdOf(event),
+    time: event.timestamp,
+    datacontenttype: "application/json",
+    correlationid: event.correlation_id,
+    data: event,
+  };
+}
+
+export function zodIssues(error: z.ZodError, prefix: string): Issue[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+}
+
+function toValidCloudEvent(headers: Record<string, string>, body: unknown): Result<CloudEvent<unknown>> {
+  try {
+    const ce = HTTP.toEvent({ headers, body }) as CloudEvent<unknown>;
+    ce.validate();
+    return ok(ce);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      const details = (error.errors ?? []).map((e) => (typeof e === "string" ? e : JSON.stringify(e)));
+      return fail({ path: "cloudevent", message: [error.message, ...details].join("; ") });
+    }
+    if (error instanceof Error) return fail({ path: "cloudevent", message: error.message });
+    throw error;
+  }
+}
+
+function parseJsonObject(body: unknown): Result<object> {
+  if (typeof body === "object" && body !== null && !Buffer.isBuffer(body)) return ok(body);
+  try {
+    const value: unknown = JSON.parse(bodyAsText(body));
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return ok(value);
+    return fail({ path: "body", message: "a structured CloudEvent must be a JSON object" });
+  } catch (error) {
+    return fail({ path: "body", message: `malformed JSON: ${(error as Error).message}` });
+  }
+}
+
+function parseData(data: unknown): Result<unknown> {
+  if (data === undefined || data === null || data === "") {
+    return fail({ path: "data", message: "the event has no data" });
+  }
+  if (typeof data !== "string" && !Buffer.isBuffer(data)) return ok(data);
+  try {
+    return ok(JSON.parse(bodyAsText(data)));
+  } catch (error) {
+    return fail({ path: "data", message: `malformed JSON: ${(error as Error).message}` });
+  }
+}
+
+function bodyAsText(body: unknown): string {
+  if (typeof body === "string") return body;
+  if (Buffer.isBuffer(body)) return body.toString("utf8");
+  if (body === undefined || body === null) return "";
+  return JSON.stringify(body);
+}
+
+function stringExtension(ce: CloudEvent<unknown>, name: string): string | undefined {
+  const value = (ce as unknown as Record<string, unknown>)[name];
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+function lowerCaseHeaders(headers: HttpMessage["headers"]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) result[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
+  }
+  return result;
+}

@@ -1,0 +1,13 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+/** JSON logs on stdout, one line per record, with the function's name on each. */
+export function createLogger(service: string, level = process.env["LOG_LEVEL"] ?? "info"): Logger {
+  return pino({ level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+/** The trace id inside a W3C traceparent (`00-<trace-id>-<span-id>-<flags>`). */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  return traceparent?.split("-")[1];
+}

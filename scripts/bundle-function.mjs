@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// Bundles the function in the current directory (src/index.ts) with the shared package into
+// build/index.js, so that the directory deploys on its own: `func` builds one directory as its
+// whole context and knows nothing of the workspace. Only the runtime stays external.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: ["src/index.ts"],
+  outfile: "build/index.js",
+  bundle: true,
+  platform: "node",
+  target: "node24",
+  format: "esm",
+  sourcemap: "linked",
+  external: ["faas-js-runtime"],
+  // Bundled CommonJS dependencies (pino) still call require() for Node built-ins.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  logLevel: "warning",
+});
