@@ -51,10 +51,11 @@ export function parseCloudEvent(
 
   const body = structured ? parseJsonObject(message.body) : ok(bodyAsText(message.body));
   if (!body.ok) return body;
-  // The SDK invents an id when a structured event has none; a made-up id would defeat de-duplication.
-  if (structured && typeof (body.value as Record<string, unknown>)["id"] !== "string") {
-    return fail({ path: "id", message: "required CloudEvent attribute is missing" });
-  }
+  // The SDK invents an id (and a time) when a structured event has none; a made-up id would
+  // defeat de-duplication, so we look at what the producer really sent.
+  const sent = (attribute: string) =>
+    structured ? typeof (body.value as Record<string, unknown>)[attribute] === "string" : `ce-${attribute}` in headers;
+  if (!sent("id")) return fail({ path: "id", message: "required CloudEvent attribute is missing" });
 
   const cloudEvent = toValidCloudEvent(headers, body.value);
   if (!cloudEvent.ok) return cloudEvent;
@@ -77,7 +78,7 @@ export function parseCloudEvent(
     event_id: ce.id,
     event_type: eventType,
     schema_version: SCHEMA_VERSION,
-    timestamp: ce.time ?? receivedAt.toISOString(),
+    timestamp: sent("time") && ce.time ? ce.time : receivedAt.toISOString(),
     correlation_id: stringExtension(ce, "correlationid") ?? ce.id,
     producer: ce.source,
     ...payload.data,

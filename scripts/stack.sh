@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# The real local stack on 127.0.0.1: Kafka (KRaft), PostgreSQL, the Dapr scheduler, and for each
+# function its faas-js-runtime process plus its own daprd. Installs on first use, then caches.
+#
+#   scripts/stack.sh up                 start everything (safe to re-run)
+#   scripts/stack.sh down               stop everything (data stays in .stack/)
+#   scripts/stack.sh status             what runs, where it listens, where it logs
+#   scripts/stack.sh start|stop|kill PIECE   one piece (kafka, postgres, scheduler,
+#                                       <function>, <function>-dapr); used by the fault tests
+#   scripts/stack.sh reset              down, then forget all data
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/scripts/install/common.sh"
+source "$ROOT/scripts/stack-ports.sh"
+
+STATE="${STACK_DIR:-$ROOT/.stack}"
+LOGS="$STATE/logs"
+RUN="$STATE/run"
+FUNCTIONS=(publish-task-event schedule-reminder emit-reminder)
+mkdir -p "$LOGS" "$RUN"
+
+pidfile() { echo "$RUN/$1.pid"; }
+running() { local f; f=$(pidfile "$1"); [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null; }
+
+# Starts a command in its own session, logging to $LOGS/NAME.log, and records its pid.
+spawn() {
+  local name=$1; shift
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! >"$(pidfile "$name")"
+}
+
+# Waits until CHECK succeeds; on timeout names the piece and its log, then fails.
+wait_for() {
+  local name=$1 seconds=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if ! running "$name"; then
+      die "$name exited during start-up; see $LOGS/$name.log:$(printf '\n'; tail -n 15 "$LOGS/$name.log" 2>/dev/null)"
+    fi
+    ((SECONDS < deadline)) || die "$name not healthy after ${seconds}s; see $LOGS/$name.log"
+    sleep 0.2
+  done
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
+
+node_bin() { bash "$ROOT/scripts/install/node.sh"; }
+
+# --- Kafka -------------------------------------------------------------------------------------
+start_kafka() {
+  local libs dir="$STATE/kafka"
+  libs=$(bash "$ROOT/scripts/install/kafka.sh")
+  mkdir -p "$dir"
+  cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=3
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  cat >"$dir/log4j.properties" <<'EOF'
+log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+EOF
+  local java=(java -Xms256m -Xmx512m -XX:+UseG1GC "-Dlog4j.configuration=file:$dir/log4j.properties" -cp "$libs/*")
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    "${java[@]}" kafka.tools.StorageTool format -t dG9kby1ldmVudHMtbG9jYQ \
+      -c "$dir/server.properties" >>"$LOGS/kafka.log" 2>&1 || die "kafka storage format failed; see $LOGS/kafka.log"
+  fi
+  spawn kafka "${java[@]}" kafka.Kafka "$dir/server.properties"
+  wait_for kafka 60 port_open "$KAFKA_PORT"
+  PATH="$(node_bin):$PATH" node "$ROOT/scripts/create-topics.mjs" "127.0.0.1:$KAFKA_PORT" >>"$LOGS/kafka.log" 2>&1 \
+    || die "could not create the topics; see $LOGS/kafka.log"
+}
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+pg_bin() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do [[ -x $dir/postgres ]] && { echo "$dir"; return; }; done
+  bash "$ROOT/scripts/install/postgres.sh"
+}
+as_pg() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_postgres() {
+  local bin dir="$STATE/postgres"
+  bin=$(pg_bin)
+  mkdir -p "$dir"
+  ((EUID == 0)) && chown postgres "$dir"
+  if [[ ! -f $dir/data/PG_VERSION ]]; then
+    as_pg "$bin/initdb" -D "$dir/data" -U todo --auth=trust >>"$LOGS/postgres.log" 2>&1 \
+      || die "initdb failed; see $LOGS/postgres.log"
+  fi
+  # pg_ctl forks the server; its pid file is PostgreSQL's own.
+  touch "$LOGS/postgres.log"; ((EUID == 0)) && chown postgres "$LOGS/postgres.log"
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$LOGS/postgres.log" -w -t 30 start \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $dir -c fsync=on" >/dev/null \
+    || die "postgres did not start; see $LOGS/postgres.log"
+  head -n 1 "$dir/data/postmaster.pid" >"$(pidfile postgres)"
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U todo -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'todo'" | grep -q 1 \
+    || as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U todo todo
+}
+
+# --- Dapr --------------------------------------------------------------------------------------
+dapr_bin() { bash "$ROOT/scripts/install/dapr.sh"; }
+
+start_scheduler() {
+  local bin
+  bin=$(dapr_bin)
+  mkdir -p "$STATE/scheduler"
+  spawn scheduler env DAPR_HOST_IP=127.0.0.1 "$bin/scheduler" \
+    --port "$SCHEDULER_PORT" --listen-address 127.0.0.1 \
+    --override-broadcast-host-port "127.0.0.1:$SCHEDULER_PORT" \
+    --etcd-data-dir "$STATE/scheduler/etcd" --etcd-client-port "$SCHEDULER_ETCD_PORT" \
+    --etcd-client-listen-address 127.0.0.1 \
+    --etcd-initial-cluster "dapr-scheduler-server-0=http://127.0.0.1:$SCHEDULER_ETCD_PEER_PORT" \
+    --healthz-listen-address 127.0.0.1 --healthz-port "$SCHEDULER_HEALTH_PORT" \
+    --metrics-listen-address 127.0.0.1 --metrics-port "$SCHEDULER_METRICS_PORT" \
+    --log-as-json
+  wait_for scheduler 60 http_ok "http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
+}
+
+# The cluster's Dapr resources, with the broker address the local stack has.
+render_dapr_resources() {
+  local out="$STATE/dapr/resources"
+  rm -rf "$out"; mkdir -p "$out"
+  local file
+  for file in "$ROOT"/dapr/components/*.yaml "$ROOT"/dapr/subscriptions/*.yaml "$ROOT"/dapr/resiliency.yaml; do
+    [[ -f $file ]] || continue
+    sed -e "s/redpanda\.redpanda:9092/127.0.0.1:$KAFKA_PORT/" "$file" >"$out/$(basename "$file")"
+  done
+  for file in "$ROOT"/dapr/local/*.yaml; do [[ -f $file ]] && cp "$file" "$out/"; done
+  echo "$out"
+}
+
+start_daprd() {
+  local fn=$1 bin resources
+  bin=$(dapr_bin)
+  resources=$(render_dapr_resources)
+  spawn "$fn-dapr" env DAPR_HOST_IP=127.0.0.1 "$bin/daprd" \
+    --app-id "$fn" --app-port "$(fn_port "$fn")" --app-protocol http --app-channel-address 127.0.0.1 \
+    --dapr-listen-addresses 127.0.0.1 \
+    --dapr-http-port "$(dapr_http_port "$fn")" --dapr-grpc-port "$(dapr_grpc_port "$fn")" \
+    --dapr-internal-grpc-port "$(dapr_internal_port "$fn")" --metrics-port "$(dapr_metrics_port "$fn")" \
+    --metrics-listen-address 127.0.0.1 --dapr-internal-grpc-listen-address 127.0.0.1 \
+    --resources-path "$resources" --config "$ROOT/dapr/configuration.yaml" \
+    --scheduler-host-address "127.0.0.1:$SCHEDULER_PORT" --placement-host-address "" \
+    --log-as-json
+  wait_for "$fn-dapr" 60 http_ok "http://127.0.0.1:$(dapr_http_port "$fn")/v1.0/healthz/outbound"
+}
+
+# --- Functions ---------------------------------------------------------------------------------
+start_function() {
+  local fn=$1 dir="$ROOT/functions/$1"
+  [[ -f $dir/build/index.js ]] || (cd "$dir" && PATH="$(node_bin):$PATH" npm run --silent build)
+  spawn "$fn" env -C "$dir" PATH="$(node_bin):$PATH" FUNC_PORT="$(fn_port "$fn")" FUNC_LOG_LEVEL=warn \
+    DAPR_HTTP_ENDPOINT="http://127.0.0.1:$(dapr_http_port "$fn")" DATABASE_URL="$DATABASE_URL" \
+    "$ROOT/node_modules/.bin/faas-js-runtime" ./build/index.js
+  wait_for "$fn" 30 http_ok "http://127.0.0.1:$(fn_port "$fn")/health/liveness"
+}
+
+# --- Pieces ------------------------------------------------------------------------------------
+start_piece() {
+  local piece=$1
+  if running "$piece"; then return; fi
+  case $piece in
+    kafka) start_kafka ;;
+    postgres) [[ -n ${EXTERNAL_DATABASE:-} ]] || start_postgres ;;
+    scheduler) start_scheduler ;;
+    *-dapr) start_daprd "${piece%-dapr}" ;;
+    *) [[ " ${FUNCTIONS[*]} " == *" $piece "* ]] || die "unknown piece '$piece'"; start_function "$piece" ;;
+  esac
+}
+
+stop_piece() {
+  local piece=$1 signal=${2:-TERM} f pid
+  f=$(pidfile "$piece")
+  [[ -f $f ]] || return 0
+  pid=$(cat "$f")
+  if [[ $piece == postgres && $signal == TERM ]]; then
+    as_pg "$(pg_bin)/pg_ctl" -D "$STATE/postgres/data" -m fast -w stop >/dev/null 2>&1 || true
+  else
+    # Processes run in their own session: signal the whole group (java, node and their children).
+    kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || true
+  fi
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$f"
+}
+
+# Order matters: infrastructure, then each function before its sidecar (daprd probes the app).
+ALL_PIECES=(kafka postgres scheduler)
+for fn in "${FUNCTIONS[@]}"; do ALL_PIECES+=("$fn" "$fn-dapr"); done
+
+status() {
+  printf '%-26s %-8s %-28s %s\n' PIECE STATE LISTENS LOG
+  local piece
+  for piece in "${ALL_PIECES[@]}"; do
+    printf '%-26s %-8s %-28s %s\n' "$piece" "$(running "$piece" && echo up || echo down)" \
+      "$(listens "$piece")" "$LOGS/$piece.log"
+  done
+  echo "DATABASE_URL=$DATABASE_URL"
+}
+
+listens() {
+  case $1 in
+    kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
+    postgres) echo "127.0.0.1:$PG_PORT" ;;
+    scheduler) echo "127.0.0.1:$SCHEDULER_PORT" ;;
+    *-dapr) echo "http 127.0.0.1:$(dapr_http_port "${1%-dapr}")" ;;
+    *) echo "http 127.0.0.1:$(fn_port "$1")" ;;
+  esac
+}
+
+# What the tests and the demo read to find the stack.
+write_stack_json() {
+  local fn entries=()
+  for fn in "${FUNCTIONS[@]}"; do
+    entries+=("\"$fn\": {\"url\": \"http://127.0.0.1:$(fn_port "$fn")\", \"dapr\": \"http://127.0.0.1:$(dapr_http_port "$fn")\"}")
+  done
+  local IFS=,
+  cat >"$STATE/stack.json" <<EOF
+{
+  "kafka": "127.0.0.1:$KAFKA_PORT",
+  "databaseUrl": "$DATABASE_URL",
+  "scheduler": "127.0.0.1:$SCHEDULER_PORT",
+  "stackScript": "$ROOT/scripts/stack.sh",
+  "logs": "$LOGS",
+  "functions": {${entries[*]}}
+}
+EOF
+}
+
+case ${1:-} in
+  up)
+    for piece in "${ALL_PIECES[@]}"; do start_piece "$piece"; done
+    write_stack_json
+    status ;;
+  down)
+    for ((i = ${#ALL_PIECES[@]} - 1; i >= 0; i--)); do stop_piece "${ALL_PIECES[i]}"; done ;;
+  status) status ;;
+  start) start_piece "${2:?piece}" ;;
+  stop) stop_piece "${2:?piece}" TERM ;;
+  kill) stop_piece "${2:?piece}" KILL ;;
+  reset) "$0" down; rm -rf "$STATE" ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import { CLOUDEVENT_TYPE, type EventType, type PayloadOf } from "@todo/shared";
+
+/** A unique prefix per test run, so tests can find their own messages on shared topics. */
+export const RUN_ID = randomUUID().slice(0, 8);
+
+export function taskPayload(taskId: string, overrides: Partial<PayloadOf<"TaskCreated">["task"]> = {}) {
+  return {
+    user_id: "user-1",
+    task: {
+      id: taskId,
+      title: "Buy milk",
+      description: null,
+      completed: false,
+      priority: "medium" as const,
+      tags: ["home"],
+      due_date: "2026-12-01T09:00:00Z",
+      reminder_time: "2026-12-01T08:30:00Z",
+      created_at: "2026-11-25T10:00:00Z",
+      updated_at: "2026-11-25T10:00:00Z",
+      ...overrides,
+    },
+  };
+}
+
+export interface CloudEventRequest {
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Binary mode: attributes in ce-* headers, data as the body. */
+export function binaryEvent<T extends EventType>(
+  type: T,
+  id: string,
+  data: PayloadOf<T> | unknown,
+  extra: Record<string, string> = {},
+): CloudEventRequest {
+  return {
+    headers: {
+      "content-type": "application/json",
+      "ce-specversion": "1.0",
+      "ce-id": id,
+      "ce-source": "/todo/chat-api",
+      "ce-type": CLOUDEVENT_TYPE[type],
+      "ce-time": "2026-11-25T10:00:00Z",
+      ...extra,
+    },
+    body: JSON.stringify(data),
+  };
+}
+
+/** Structured mode: the whole event as one JSON document. */
+export function structuredEvent<T extends EventType>(
+  type: T,
+  id: string,
+  data: PayloadOf<T> | unknown,
+  extra: Record<string, unknown> = {},
+): CloudEventRequest {
+  return {
+    headers: { "content-type": "application/cloudevents+json" },
+    body: JSON.stringify({
+      specversion: "1.0",
+      id,
+      source: "/todo/chat-api",
+      type: CLOUDEVENT_TYPE[type],
+      time: "2026-11-25T10:00:00Z",
+      data,
+      ...extra,
+    }),
+  };
+}
