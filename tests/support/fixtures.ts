@@ -29,10 +29,10 @@ export interface CloudEventRequest {
 }
 
 /** Binary mode: attributes in ce-* headers, data as the body. */
-export function binaryEvent<T extends EventType>(
-  type: T,
+export function binaryEvent(
+  type: EventType,
   id: string,
-  data: PayloadOf<T> | unknown,
+  data: unknown,
   extra: Record<string, string> = {},
 ): CloudEventRequest {
   return {
@@ -50,10 +50,10 @@ export function binaryEvent<T extends EventType>(
 }
 
 /** Structured mode: the whole event as one JSON document. */
-export function structuredEvent<T extends EventType>(
-  type: T,
+export function structuredEvent(
+  type: EventType,
   id: string,
-  data: PayloadOf<T> | unknown,
+  data: unknown,
   extra: Record<string, unknown> = {},
 ): CloudEventRequest {
   return {
@@ -68,4 +68,8 @@ export function structuredEvent<T extends EventType>(
       ...extra,
     }),
   };
+}
+
+export function withoutHeader(request: CloudEventRequest, name: string): CloudEventRequest {
+  return { ...request, headers: Object.fromEntries(Object.entries(request.headers).filter(([key]) => key !== name)) };
 }

@@ -53,9 +53,14 @@ export function parseCloudEvent(
   if (!body.ok) return body;
   // The SDK invents an id (and a time) when a structured event has none; a made-up id would
   // defeat de-duplication, so we look at what the producer really sent.
-  const sent = (attribute: string) =>
-    structured ? typeof (body.value as Record<string, unknown>)[attribute] === "string" : `ce-${attribute}` in headers;
+  const sentValue = (attribute: string): unknown =>
+    structured ? (body.value as Record<string, unknown>)[attribute] : headers[`ce-${attribute}`];
+  const sent = (attribute: string) => typeof sentValue(attribute) === "string";
   if (!sent("id")) return fail({ path: "id", message: "required CloudEvent attribute is missing" });
+  // The SDK reads other versions as 1.0; we only speak 1.0.
+  if (sentValue("specversion") !== "1.0") {
+    return fail({ path: "specversion", message: `must be "1.0", got ${JSON.stringify(sentValue("specversion"))}` });
+  }
 
   const cloudEvent = toValidCloudEvent(headers, body.value);
   if (!cloudEvent.ok) return cloudEvent;

@@ -13,8 +13,7 @@ export interface DaprSidecarOptions {
 }
 
 export type PublishOutcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly retryable: boolean; readonly reason: string };
+  { readonly ok: true } | { readonly ok: false; readonly retryable: boolean; readonly reason: string };
 
 export interface PublishRequest {
   readonly pubsub: string;

@@ -30,7 +30,8 @@ export function accepted(body: object): FunctionResponse {
   return { statusCode: 202, headers: { "content-type": "application/json" }, body };
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly Issue[] };
+export type Result<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly Issue[] };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = <T = never>(...issues: Issue[]): Result<T> => ({ ok: false, issues });

@@ -66,21 +66,35 @@ describe("parseCloudEvent", () => {
     ["a missing source", binaryEvent("TaskDeleted", "x", {}, { "ce-source": "" }), "cloudevent"],
     ["no data", { ...binaryEvent("TaskDeleted", "x", {}), body: "" }, "data"],
     ["non-JSON data", binaryEvent("TaskDeleted", "x", {}, { "content-type": "text/plain" }), "datacontenttype"],
-    ["a subject other than the task", binaryEvent("TaskDeleted", "x", { user_id: "u", task_id: "t" }, { "ce-subject": "other" }), "subject"],
+    [
+      "a subject other than the task",
+      binaryEvent("TaskDeleted", "x", { user_id: "u", task_id: "t" }, { "ce-subject": "other" }),
+      "subject",
+    ],
   ])("rejects %s", (_name, message, path) => {
     expect(issuesOf(message).map((issue) => issue.path)).toContain(path);
   });
 
   it("names every invalid data field", () => {
     const issues = issuesOf(
-      binaryEvent("TaskCreated", "x", taskPayload("t", { title: "", priority: "urgent" as never, due_date: "tomorrow" })),
+      binaryEvent(
+        "TaskCreated",
+        "x",
+        taskPayload("t", { title: "", priority: "urgent" as never, due_date: "tomorrow" }),
+      ),
     );
-    expect(issues.map((issue) => issue.path).sort()).toEqual(["data.task.due_date", "data.task.priority", "data.task.title"]);
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      "data.task.due_date",
+      "data.task.priority",
+      "data.task.title",
+    ]);
   });
 
   it("rejects a TaskUpdated without changes and one with unknown fields", () => {
     const empty = issuesOf(binaryEvent("TaskUpdated", "x", { user_id: "u", task_id: "t", changes: {} }));
-    const unknown = issuesOf(binaryEvent("TaskUpdated", "x", { user_id: "u", task_id: "t", changes: { colour: "red" } }));
+    const unknown = issuesOf(
+      binaryEvent("TaskUpdated", "x", { user_id: "u", task_id: "t", changes: { colour: "red" } }),
+    );
     expect(empty[0]?.message).toMatch(/at least one field/);
     expect(unknown[0]?.message).toMatch(/colour/);
   });
@@ -101,5 +115,12 @@ describe("toStructuredCloudEvent", () => {
       correlationid: "evt-9",
       data: parsed.value.event,
     });
+  });
+});
+
+describe("parseCloudEvent spec version", () => {
+  it.each(["0.3", "2.0", undefined])("rejects specversion %s", (specversion) => {
+    const message = structuredEvent("TaskDeleted", "x", { user_id: "u", task_id: "t" }, { specversion });
+    expect(issuesOf(message).map((issue) => issue.path)).toContain("specversion");
   });
 });

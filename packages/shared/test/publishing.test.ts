@@ -8,7 +8,13 @@ const base = {
   producer: "/chat",
   user_id: "u",
 };
-const updated: TaskEvent = { ...base, event_id: "e1", event_type: "TaskUpdated", task_id: "t-1", changes: { title: "x" } };
+const updated: TaskEvent = {
+  ...base,
+  event_id: "e1",
+  event_type: "TaskUpdated",
+  task_id: "t-1",
+  changes: { title: "x" },
+};
 const deleted: TaskEvent = { ...base, event_id: "e2", event_type: "TaskDeleted", task_id: "t-2" };
 
 /** Records publishes and answers with the outcomes it was given, in order. */
@@ -16,9 +22,9 @@ function fakePublisher(...outcomes: PublishOutcome[]) {
   const published: PublishRequest[] = [];
   return {
     published,
-    publish: async (request: PublishRequest) => {
+    publish: (request: PublishRequest) => {
       published.push(request);
-      return outcomes.shift() ?? { ok: true as const };
+      return Promise.resolve(outcomes.shift() ?? { ok: true as const });
     },
   };
 }
@@ -39,7 +45,10 @@ describe("planPublishes", () => {
 
 describe("publishEvent", () => {
   it("reports every topic when all publishes succeed", async () => {
-    expect(await publishEvent(fakePublisher(), updated, "p")).toEqual({ ok: true, topics: ["task-events", "task-updates"] });
+    expect(await publishEvent(fakePublisher(), updated, "p")).toEqual({
+      ok: true,
+      topics: ["task-events", "task-updates"],
+    });
   });
 
   it("stops at the first failure and says what was already published", async () => {

@@ -3,9 +3,13 @@ import { z } from "zod";
 /** RFC 3339 date-time with an explicit offset, as CloudEvents `time` uses. */
 export const Timestamp = z.iso.datetime({ offset: true });
 
-export const TaskId = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, {
-  message: "task id may hold letters, digits and . _ : - only",
-});
+export const TaskId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, {
+    message: "task id may hold letters, digits and . _ : - only",
+  });
 export const UserId = z.string().min(1).max(128);
 
 export const Priority = z.enum(["low", "medium", "high"]);

@@ -1,0 +1,113 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import type { CloudEventRequest } from "./fixtures.ts";
+
+export type FunctionName = "publish-task-event" | "schedule-reminder" | "emit-reminder";
+
+export interface StackInfo {
+  readonly kafka: string;
+  readonly databaseUrl: string;
+  readonly stackScript: string;
+  readonly logs: string;
+  readonly functions: Record<FunctionName, { readonly url: string; readonly dapr: string }>;
+}
+
+export const STACK_FILE = join(import.meta.dirname, "..", "..", ".stack", "stack.json");
+
+/** Where the running local stack listens (written by `scripts/stack.sh up`). */
+export function stack(): StackInfo {
+  return JSON.parse(readFileSync(STACK_FILE, "utf8")) as StackInfo;
+}
+
+/** Starts, stops or kill -9s one piece of the stack (kafka, postgres, <function>, <function>-dapr, ...). */
+export async function stackCtl(action: "start" | "stop" | "kill", piece: string): Promise<void> {
+  await promisify(execFile)(stack().stackScript, [action, piece], { timeout: 120_000 });
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Record<string, unknown>;
+}
+
+export async function post(fn: FunctionName, request: CloudEventRequest): Promise<HttpAnswer> {
+  const response = await fetch(stack().functions[fn].url, {
+    method: "POST",
+    headers: request.headers,
+    body: request.body,
+  });
+  const text = await response.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { text };
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+export interface TopicRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string | undefined;
+  readonly headers: Record<string, string>;
+  readonly value: Record<string, unknown>;
+}
+
+function toRecord(topic: string, partition: number, message: KafkaMessage): TopicRecord {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    key: message.key?.toString(),
+    headers,
+    value: JSON.parse(message.value?.toString() ?? "null") as Record<string, unknown>,
+  };
+}
+
+/**
+ * Reads a topic from the beginning with a fresh consumer group and returns the records that match,
+ * once `enough(records)` holds or `timeoutMs` passed (then it returns what it has).
+ */
+export async function readTopic(
+  topic: string,
+  matches: (record: TopicRecord) => boolean,
+  {
+    enough = () => false,
+    timeoutMs = 10_000,
+  }: { enough?: (records: TopicRecord[]) => boolean; timeoutMs?: number } = {},
+): Promise<TopicRecord[]> {
+  const kafka = new Kafka({ clientId: "tests", brokers: [stack().kafka], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `tests-${topic}-${Date.now()}-${Math.random()}` });
+  const found: TopicRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      void consumer.run({
+        eachMessage: ({ partition, message }) => {
+          const record = toRecord(topic, partition, message);
+          if (matches(record)) found.push(record);
+          if (enough(found)) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return found;
+}
+
+/** The CloudEvent id of a record on a topic (Dapr keeps the structured CloudEvent as the value). */
+export const cloudEventId = (record: TopicRecord) => record.value["id"] as string;
