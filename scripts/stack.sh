@@ -115,6 +115,11 @@ start_postgres() {
     || as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U todo todo
 }
 
+migrate() {
+  DATABASE_URL="$DATABASE_URL" PATH="$(node_bin):$PATH" node "$ROOT/scripts/db-migrate.mjs" >>"$LOGS/migrate.log" 2>&1 \
+    || die "database migration failed; see $LOGS/migrate.log"
+}
+
 # --- Dapr --------------------------------------------------------------------------------------
 dapr_bin() { bash "$ROOT/scripts/install/dapr.sh"; }
 
@@ -169,6 +174,7 @@ start_function() {
   [[ -f $dir/build/index.js ]] || (cd "$dir" && PATH="$(node_bin):$PATH" npm run --silent build)
   spawn "$fn" env -C "$dir" PATH="$(node_bin):$PATH" FUNC_PORT="$(fn_port "$fn")" FUNC_LOG_LEVEL=warn \
     DAPR_HTTP_ENDPOINT="http://127.0.0.1:$(dapr_http_port "$fn")" DATABASE_URL="$DATABASE_URL" \
+    REMINDER_JOBS_DAPR_ENDPOINT="http://127.0.0.1:$(dapr_http_port emit-reminder)" \
     "$ROOT/node_modules/.bin/faas-js-runtime" ./build/index.js
   wait_for "$fn" 30 http_ok "http://127.0.0.1:$(fn_port "$fn")/health/liveness"
 }
@@ -179,7 +185,7 @@ start_piece() {
   if running "$piece"; then return; fi
   case $piece in
     kafka) start_kafka ;;
-    postgres) [[ -n ${EXTERNAL_DATABASE:-} ]] || start_postgres ;;
+    postgres) [[ -n ${EXTERNAL_DATABASE:-} ]] || start_postgres; migrate ;;
     scheduler) start_scheduler ;;
     *-dapr) start_daprd "${piece%-dapr}" ;;
     *) [[ " ${FUNCTIONS[*]} " == *" $piece "* ]] || die "unknown piece '$piece'"; start_function "$piece" ;;

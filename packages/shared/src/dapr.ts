@@ -12,7 +12,7 @@ export interface DaprSidecarOptions {
   readonly timeoutMs?: number;
 }
 
-export type PublishOutcome =
+export type SidecarOutcome =
   { readonly ok: true } | { readonly ok: false; readonly retryable: boolean; readonly reason: string };
 
 export interface PublishRequest {
@@ -25,10 +25,28 @@ export interface PublishRequest {
 
 /** What a function needs from its sidecar to publish; small so tests can fake it. */
 export interface Publisher {
-  publish(request: PublishRequest): Promise<PublishOutcome>;
+  publish(request: PublishRequest): Promise<SidecarOutcome>;
 }
 
-export class DaprSidecar implements Publisher {
+/** A one-shot Dapr job: at `dueTime` the scheduler POSTs `data` to `/job/<name>` of the owning app. */
+export interface Job {
+  readonly dueTime: Date;
+  readonly data: Record<string, unknown>;
+}
+
+/** The Jobs API of a sidecar: the jobs belong to that sidecar's app-id, and fire there. */
+export interface JobScheduler {
+  scheduleJob(name: string, job: Job): Promise<SidecarOutcome>;
+  deleteJob(name: string): Promise<SidecarOutcome>;
+}
+
+/**
+ * Jobs are at-least-once; when the app fails a trigger the scheduler tries again. Retry for about
+ * ten minutes (a broker restart), after which the emit-reminder sweep still finds the reminder.
+ */
+const JOB_FAILURE_POLICY = { constant: { interval: "5s", maxRetries: 120 } };
+
+export class DaprSidecar implements Publisher, JobScheduler {
   private readonly endpoint: string;
   private readonly timeoutMs: number;
   private readonly apiToken: string | undefined;
@@ -39,19 +57,61 @@ export class DaprSidecar implements Publisher {
     this.apiToken = options.apiToken;
   }
 
+  /** The function's own sidecar, from DAPR_HTTP_ENDPOINT (or DAPR_HTTP_PORT) and DAPR_API_TOKEN. */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): DaprSidecar {
     const endpoint = env["DAPR_HTTP_ENDPOINT"] ?? `http://127.0.0.1:${env["DAPR_HTTP_PORT"] ?? "3500"}`;
     return new DaprSidecar({ endpoint, apiToken: env["DAPR_API_TOKEN"] });
   }
 
   /** Publishes a structured CloudEvent; Dapr answers 204 only once the broker acknowledged it. */
-  async publish(request: PublishRequest): Promise<PublishOutcome> {
+  async publish(request: PublishRequest): Promise<SidecarOutcome> {
     const url =
       `${this.endpoint}/v1.0/publish/${encodeURIComponent(request.pubsub)}/${encodeURIComponent(request.topic)}` +
       `?metadata.partitionKey=${encodeURIComponent(request.partitionKey)}`;
     const headers: Record<string, string> = { "content-type": "application/cloudevents+json" };
     if (request.traceparent) headers["traceparent"] = request.traceparent;
-    const response = await this.call(url, { method: "POST", headers, body: JSON.stringify(request.cloudEvent) });
+    return this.outcome(await this.call(url, { method: "POST", headers, body: JSON.stringify(request.cloudEvent) }));
+  }
+
+  /** Creates or moves (overwrite) the job `name`. */
+  async scheduleJob(name: string, job: Job): Promise<SidecarOutcome> {
+    const body = {
+      dueTime: job.dueTime.toISOString(),
+      data: job.data,
+      overwrite: true,
+      failurePolicy: JOB_FAILURE_POLICY,
+    };
+    return this.outcome(
+      await this.call(this.jobUrl(name), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+  }
+
+  /** Deletes the job `name`; deleting a job that does not exist succeeds. */
+  async deleteJob(name: string): Promise<SidecarOutcome> {
+    return this.outcome(await this.call(this.jobUrl(name), { method: "DELETE" }));
+  }
+
+  /** Creates or replaces a recurring job, first due now. */
+  async scheduleRecurringJob(name: string, schedule: string, data: Record<string, unknown>): Promise<SidecarOutcome> {
+    const body = { schedule, dueTime: "0s", data, overwrite: true };
+    return this.outcome(
+      await this.call(this.jobUrl(name), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+  }
+
+  private jobUrl(name: string): string {
+    return `${this.endpoint}/v1.0/jobs/${encodeURIComponent(name)}`;
+  }
+
+  private outcome(response: Awaited<ReturnType<DaprSidecar["call"]>>): SidecarOutcome {
     if (!response.ok) return { ok: false, retryable: true, reason: response.reason };
     if (response.status === 204 || response.status === 200) return { ok: true };
     // 400/403/404 mean our configuration is wrong (no such pubsub, topic not allowed): retrying will not help.

@@ -6,3 +6,4 @@ export * from "./logger.ts";
 export * from "./problem.ts";
 export * from "./publishing.ts";
 export * from "./lifecycle.ts";
+export * from "./subscription.ts";

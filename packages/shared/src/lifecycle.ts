@@ -1,3 +1,5 @@
+import { subscribe } from "node:diagnostics_channel";
+import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 
 /**
@@ -37,3 +39,20 @@ export function answerRuntimeValidationErrorsWith400(): void {
   const { ValidationError } = runtimeRequire("cloudevents") as { ValidationError: { prototype: object } };
   Object.defineProperty(ValidationError.prototype, "statusCode", { value: 400, configurable: true });
 }
+
+/**
+ * A Dapr job fires as `POST /job/<name>` on the app that owns it, but faas-js-runtime routes only
+ * `/`, and Dapr counts the 404 as delivered (the trigger is lost). Node announces each request on
+ * the `http.server.request.start` diagnostics channel before any router sees it: there we turn
+ * `/job/<name>` into `/?job=<name>`, so the handler gets the trigger with the job's name.
+ */
+export function routeDaprJobTriggersToRoot(): void {
+  if (jobRouteInstalled) return;
+  jobRouteInstalled = true;
+  subscribe("http.server.request.start", (message) => {
+    const request = (message as { request: IncomingMessage }).request;
+    const match = request.method === "POST" ? /^\/job\/([^?]+)/.exec(request.url ?? "") : null;
+    if (match?.[1] !== undefined) request.url = `/?job=${match[1]}`;
+  });
+}
+let jobRouteInstalled = false;

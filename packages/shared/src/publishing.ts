@@ -1,6 +1,6 @@
 import { TOPICS, taskIdOf, type AnyEvent, type Topic } from "./contracts/events.ts";
 import { toStructuredCloudEvent } from "./cloudevent.ts";
-import type { PublishOutcome, PublishRequest, Publisher } from "./dapr.ts";
+import type { SidecarOutcome, PublishRequest, Publisher } from "./dapr.ts";
 
 /** Pure: one publish per topic of the event type, keyed by task id so each task's events stay in order. */
 export function planPublishes(event: AnyEvent, pubsub: string, traceparent?: string): PublishRequest[] {
@@ -14,7 +14,7 @@ export function planPublishes(event: AnyEvent, pubsub: string, traceparent?: str
   }));
 }
 
-export type PublishAllOutcome = PublishOutcome & { readonly topics: readonly Topic[] };
+export type PublishAllOutcome = SidecarOutcome & { readonly topics: readonly Topic[] };
 
 /**
  * Publishes the event to all its topics, stopping at the first failure. A failure after a success

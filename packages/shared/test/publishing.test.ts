@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planPublishes, publishEvent, type PublishOutcome, type PublishRequest, type TaskEvent } from "../src/index.ts";
+import { planPublishes, publishEvent, type SidecarOutcome, type PublishRequest, type TaskEvent } from "../src/index.ts";
 
 const base = {
   schema_version: 1 as const,
@@ -18,7 +18,7 @@ const updated: TaskEvent = {
 const deleted: TaskEvent = { ...base, event_id: "e2", event_type: "TaskDeleted", task_id: "t-2" };
 
 /** Records publishes and answers with the outcomes it was given, in order. */
-function fakePublisher(...outcomes: PublishOutcome[]) {
+function fakePublisher(...outcomes: SidecarOutcome[]) {
   const published: PublishRequest[] = [];
   return {
     published,

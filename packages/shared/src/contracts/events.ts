@@ -78,3 +78,10 @@ export type PayloadOf<T extends EventType> = z.infer<(typeof Payload)[T]>;
 export function taskIdOf(event: AnyEvent): string {
   return event.event_type === "TaskCreated" ? event.task.id : event.task_id;
 }
+
+/** The Dapr job that fires a task's reminder; one per task, overwritten when the reminder moves. */
+export const reminderJobName = (taskId: string) => `reminder-${taskId}`;
+
+/** What a reminder job carries to emit-reminder. */
+export const ReminderTrigger = z.strictObject({ task_id: TaskId, version: z.number().int().positive() });
+export type ReminderTrigger = z.infer<typeof ReminderTrigger>;

@@ -1,0 +1,110 @@
+/**
+ * Reminders in PostgreSQL through Prisma (driver adapter `pg`, no native engine): the one piece
+ * of I/O that schedule-reminder and emit-reminder share. The decisions live in the functions;
+ * this module only loads, locks and saves.
+ */
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient, type Reminder } from "./generated/client.ts";
+
+export type ReminderStatus = "PENDING" | "SENT" | "CANCELLED";
+
+/** A task's reminder as the decision logic sees it. */
+export interface ReminderState {
+  readonly taskId: string;
+  readonly userId: string;
+  readonly dueDate: Date | null;
+  readonly remindAt: Date | null;
+  readonly completed: boolean;
+  readonly deleted: boolean;
+  readonly status: ReminderStatus;
+  readonly version: number;
+  readonly lastEventAt: Date;
+  readonly lastEventId: string;
+  readonly correlationId: string;
+}
+
+/** A decision about a task's reminder: at least the state to save (null: save nothing). */
+export interface ReminderChange {
+  readonly next: ReminderState | null;
+}
+
+export type Applied<D extends ReminderChange> =
+  { readonly duplicate: true } | { readonly duplicate: false; readonly decision: D };
+
+export class ReminderStore {
+  private readonly prisma: PrismaClient;
+
+  constructor(databaseUrl: string) {
+    this.prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: 5 }) });
+  }
+
+  /**
+   * Applies one task event exactly once: in a single transaction it records the event id (a
+   * redelivery stops here), locks the task, lets `decide` look at the current reminder, saves what
+   * it decided, and runs `beforeCommit` (scheduling the trigger). If anything throws, nothing is
+   * kept and the event can be redelivered.
+   */
+  async applyOnce<D extends ReminderChange>(
+    eventId: string,
+    taskId: string,
+    decide: (current: ReminderState | null) => D,
+    beforeCommit: (decision: D) => Promise<void>,
+  ): Promise<Applied<D>> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${taskId}))`;
+      const recorded = await tx.processedEvent.createMany({ data: [{ eventId, taskId }], skipDuplicates: true });
+      if (recorded.count === 0) return { duplicate: true as const };
+      const row = await tx.reminder.findUnique({ where: { taskId } });
+      const decision = decide(row ? toState(row) : null);
+      if (decision.next) {
+        await tx.reminder.upsert({ where: { taskId }, create: decision.next, update: decision.next });
+      }
+      await beforeCommit(decision);
+      return { duplicate: false as const, decision };
+    });
+  }
+
+  async find(taskId: string): Promise<ReminderState | null> {
+    const row = await this.prisma.reminder.findUnique({ where: { taskId } });
+    return row ? toState(row) : null;
+  }
+
+  /** Marks that version SENT, only if it is still the PENDING one; false when someone was first. */
+  async markSent(taskId: string, version: number, sentAt: Date): Promise<boolean> {
+    const { count } = await this.prisma.reminder.updateMany({
+      where: { taskId, version, status: "PENDING" },
+      data: { status: "SENT", sentAt },
+    });
+    return count === 1;
+  }
+
+  /** PENDING reminders whose time is at or before `dueBy`, oldest first. */
+  async overdue(dueBy: Date, limit: number): Promise<ReminderState[]> {
+    const rows = await this.prisma.reminder.findMany({
+      where: { status: "PENDING", remindAt: { lte: dueBy } },
+      orderBy: { remindAt: "asc" },
+      take: limit,
+    });
+    return rows.map(toState);
+  }
+
+  async disconnect(): Promise<void> {
+    await this.prisma.$disconnect();
+  }
+}
+
+function toState(row: Reminder): ReminderState {
+  return {
+    taskId: row.taskId,
+    userId: row.userId,
+    dueDate: row.dueDate,
+    remindAt: row.remindAt,
+    completed: row.completed,
+    deleted: row.deleted,
+    status: row.status,
+    version: row.version,
+    lastEventAt: row.lastEventAt,
+    lastEventId: row.lastEventId,
+    correlationId: row.correlationId,
+  };
+}
