@@ -53,6 +53,8 @@ export interface TopicRecord {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+  /** When the broker got it (producer create time), ms since the epoch. */
+  readonly timestamp: number;
   readonly key: string | undefined;
   readonly headers: Record<string, string>;
   readonly value: Record<string, unknown>;
@@ -65,10 +67,22 @@ function toRecord(topic: string, partition: number, message: KafkaMessage): Topi
     topic,
     partition,
     offset: Number(message.offset),
+    timestamp: Number(message.timestamp),
     key: message.key?.toString(),
     headers,
-    value: JSON.parse(message.value?.toString() ?? "null") as Record<string, unknown>,
+    value: parseValue(message.value?.toString() ?? ""),
   };
+}
+
+/** Records are JSON objects, except what a misbehaving producer wrote: that is kept as `raw`. */
+function parseValue(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === "object" && value !== null) return value as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return { raw: text };
 }
 
 /**
@@ -111,3 +125,16 @@ export async function readTopic(
 
 /** The CloudEvent id of a record on a topic (Dapr keeps the structured CloudEvent as the value). */
 export const cloudEventId = (record: TopicRecord) => record.value["id"] as string;
+
+/** Writes records straight to a topic, as a misbehaving producer would. */
+export async function produceRaw(topic: string, messages: { key: string; value: string }[]): Promise<void> {
+  const producer = new Kafka({ clientId: "tests", brokers: [stack().kafka], logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

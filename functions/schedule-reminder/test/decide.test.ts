@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import type { ReminderState } from "@todo/reminder-store";
+import type { TaskEvent } from "@todo/shared";
+import { decide } from "../src/decide.ts";
+
+const REMIND_AT = "2026-12-01T08:30:00.000Z";
+const base = { schema_version: 1 as const, correlation_id: "conv", producer: "/chat", user_id: "u1" };
+let counter = 0;
+const at = (minute: number) => `2026-11-25T10:${String(minute).padStart(2, "0")}:00.000Z`;
+
+function created(minute: number, task: Partial<{ reminder_time: string | null; completed: boolean }> = {}): TaskEvent {
+  return {
+    ...base,
+    event_id: `e${++counter}`,
+    event_type: "TaskCreated",
+    timestamp: at(minute),
+    task: {
+      id: "t1",
+      title: "Buy milk",
+      description: null,
+      completed: false,
+      priority: "low",
+      tags: [],
+      due_date: "2026-12-01T09:00:00.000Z",
+      reminder_time: REMIND_AT,
+      created_at: at(minute),
+      updated_at: at(minute),
+      ...task,
+    },
+  };
+}
+const updated = (minute: number, changes: Extract<TaskEvent, { event_type: "TaskUpdated" }>["changes"]): TaskEvent => ({
+  ...base,
+  event_id: `e${++counter}`,
+  event_type: "TaskUpdated",
+  timestamp: at(minute),
+  task_id: "t1",
+  changes,
+});
+const deleted = (minute: number): TaskEvent => ({
+  ...base,
+  event_id: `e${++counter}`,
+  event_type: "TaskDeleted",
+  timestamp: at(minute),
+  task_id: "t1",
+});
+
+/** Applies events in order, as the store would (saving `next` when there is one). */
+function run(...events: TaskEvent[]) {
+  let state: ReminderState | null = null;
+  const decisions = events.map((event) => {
+    const decision = decide(state, event);
+    state = decision.next ?? state;
+    return decision;
+  });
+  return { state: state as ReminderState | null, decisions, last: decisions[decisions.length - 1]! };
+}
+
+describe("decide", () => {
+  it("arms a new reminder: PENDING, version 1, scheduled at the reminder time", () => {
+    const { last, state } = run(created(0));
+    expect(last.reason).toBe("armed");
+    expect(last.trigger).toEqual({ action: "schedule", at: new Date(REMIND_AT), version: 1 });
+    expect(state).toMatchObject({ status: "PENDING", version: 1, remindAt: new Date(REMIND_AT), userId: "u1" });
+  });
+
+  it("keeps no row for a task without a reminder", () => {
+    expect(run(created(0, { reminder_time: null })).last).toEqual({
+      reason: "no-reminder",
+      next: null,
+      trigger: { action: "none" },
+    });
+  });
+
+  it("reschedules to the new time as a new version", () => {
+    const { last, state } = run(created(0), updated(1, { reminder_time: "2026-12-02T08:00:00.000Z" }));
+    expect(last.trigger).toEqual({ action: "schedule", at: new Date("2026-12-02T08:00:00.000Z"), version: 2 });
+    expect(state).toMatchObject({ status: "PENDING", version: 2 });
+  });
+
+  it("changes nothing about the trigger when other fields change", () => {
+    const { last, state } = run(created(0), updated(1, { title: "Buy oat milk", tags: ["x"] }));
+    expect(last).toMatchObject({ reason: "kept", trigger: { action: "none" } });
+    expect(state).toMatchObject({ status: "PENDING", version: 1 });
+  });
+
+  it("cancels when the reminder is removed", () => {
+    const { last, state } = run(created(0), updated(1, { reminder_time: null }));
+    expect(last).toMatchObject({ reason: "cancelled", trigger: { action: "cancel" } });
+    expect(state?.status).toBe("CANCELLED");
+  });
+
+  it("cancels when the task is completed, and re-arms (new version) when it is reopened", () => {
+    const done = run(created(0), updated(1, { completed: true }));
+    expect(done.last.trigger).toEqual({ action: "cancel" });
+    const reopened = run(created(0), updated(1, { completed: true }), updated(2, { completed: false }));
+    expect(reopened.last.trigger).toEqual({ action: "schedule", at: new Date(REMIND_AT), version: 2 });
+  });
+
+  it("cancels on TaskDeleted and ignores anything after it", () => {
+    const { decisions, state } = run(created(0), deleted(1), updated(2, { reminder_time: "2026-12-03T00:00:00.000Z" }));
+    expect(decisions.map((d) => d.reason)).toEqual(["armed", "cancelled", "task-deleted"]);
+    expect(state).toMatchObject({ status: "CANCELLED", deleted: true });
+  });
+
+  it("does not re-fire a SENT reminder on unrelated changes, but arms a moved one", () => {
+    const sent = { ...run(created(0)).state!, status: "SENT" as const };
+    expect(decide(sent, updated(1, { title: "x" }))).toMatchObject({ reason: "kept", next: { status: "SENT" } });
+    expect(decide(sent, updated(1, { reminder_time: "2026-12-09T00:00:00.000Z" })).trigger).toMatchObject({
+      action: "schedule",
+      version: 2,
+    });
+  });
+
+  it("keeps a SENT reminder SENT when the task is completed afterwards (nothing to cancel)", () => {
+    const sent = { ...run(created(0)).state!, status: "SENT" as const };
+    expect(decide(sent, updated(1, { completed: true }))).toMatchObject({
+      trigger: { action: "none" },
+      next: { status: "SENT" },
+    });
+  });
+
+  it("ignores an event older than the last one applied (out of order)", () => {
+    const newer = run(created(0), updated(5, { reminder_time: "2026-12-05T00:00:00.000Z" })).state!;
+    const late = updated(3, { reminder_time: "2026-12-04T00:00:00.000Z" });
+    expect(decide(newer, late)).toEqual({ reason: "stale", next: null, trigger: { action: "none" } });
+  });
+
+  it("schedules a past reminder time as it is, so that it fires at once", () => {
+    const { last } = run(created(0, { reminder_time: "2020-01-01T00:00:00.000Z" }));
+    expect(last.trigger).toEqual({ action: "schedule", at: new Date("2020-01-01T00:00:00.000Z"), version: 1 });
+  });
+
+  it("records the event it applied, for ordering and correlation", () => {
+    const event = created(7);
+    expect(decide(null, event).next).toMatchObject({
+      lastEventId: event.event_id,
+      lastEventAt: new Date(at(7)),
+      correlationId: "conv",
+    });
+  });
+
+  it("starts a reminder from an update of a task it has not seen", () => {
+    const { last } = run(updated(1, { reminder_time: REMIND_AT }));
+    expect(last).toMatchObject({ reason: "armed", next: { userId: "u1", completed: false } });
+  });
+});
