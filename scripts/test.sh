@@ -7,6 +7,7 @@ cd "$ROOT"
 REPORTS="$ROOT/.stack/reports"
 mkdir -p "$REPORTS"
 
+npm run -s db:generate >/dev/null
 npm run -s lint
 npm run -s typecheck
 npm run -s build
