@@ -139,16 +139,18 @@ start_scheduler() {
   wait_for scheduler 60 http_ok "http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
 }
 
-# The cluster's Dapr resources, with the broker address the local stack has.
+# The cluster's Dapr resources, with the broker address the local stack has. daprd hot-reloads
+# this directory, so files are only written when their content changes (a rewrite of an unchanged
+# component would make every running daprd drop and re-create it).
 render_dapr_resources() {
-  local out="$STATE/dapr/resources"
-  rm -rf "$out"; mkdir -p "$out"
-  local file
+  local out="$STATE/dapr/resources" file target rendered
+  mkdir -p "$out"
   for file in "$ROOT"/dapr/components/*.yaml "$ROOT"/dapr/subscriptions/*.yaml "$ROOT"/dapr/resiliency.yaml; do
     [[ -f $file ]] || continue
-    sed -e "s/redpanda\.redpanda:9092/127.0.0.1:$KAFKA_PORT/" "$file" >"$out/$(basename "$file")"
+    target="$out/$(basename "$file")"
+    rendered=$(sed -e "s/redpanda\.redpanda:9092/127.0.0.1:$KAFKA_PORT/" "$file")
+    if [[ ! -f $target || "$(cat "$target")" != "$rendered" ]]; then printf '%s\n' "$rendered" >"$target"; fi
   done
-  for file in "$ROOT"/dapr/local/*.yaml; do [[ -f $file ]] && cp "$file" "$out/"; done
   echo "$out"
 }
 

@@ -2,7 +2,7 @@
 // code: Knative Services get the defaults and validation the Knative webhook applies, and func.yaml
 // files are loaded and validated the way the func CLI does it.
 //
-// Usage: manifest-check ksvc FILE... | manifest-check func DIR...
+// Usage: manifest-check ksvc FILE... | func DIR... | autoscaler FILE...
 // Prints one line per file and exits 1 if any is invalid.
 package main
 
@@ -11,18 +11,24 @@ import (
 	"fmt"
 	"os"
 
+	corev1 "k8s.io/api/core/v1"
 	fn "knative.dev/func/pkg/functions"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+	autoscalerconfig "knative.dev/serving/pkg/autoscaler/config"
 	"sigs.k8s.io/yaml"
 )
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: manifest-check ksvc FILE... | manifest-check func DIR...")
+		fmt.Fprintln(os.Stderr, "usage: manifest-check ksvc FILE... | func DIR... | autoscaler FILE...")
 		os.Exit(2)
 	}
-	check := map[string]func(string) error{"ksvc": checkService, "func": checkFunction}[os.Args[1]]
+	check := map[string]func(string) error{
+		"ksvc":       checkService,
+		"func":       checkFunction,
+		"autoscaler": checkAutoscalerConfig,
+	}[os.Args[1]]
 	if check == nil {
 		fmt.Fprintf(os.Stderr, "unknown kind %q\n", os.Args[1])
 		os.Exit(2)
@@ -72,4 +78,21 @@ func checkFunction(dir string) error {
 		return fmt.Errorf("no func.yaml in %s", dir)
 	}
 	return f.Validate()
+}
+
+// checkAutoscalerConfig parses a config-autoscaler ConfigMap the way the autoscaler itself does.
+func checkAutoscalerConfig(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var configMap corev1.ConfigMap
+	if err := yaml.UnmarshalStrict(data, &configMap); err != nil {
+		return fmt.Errorf("not a ConfigMap: %w", err)
+	}
+	if configMap.Name != autoscalerconfig.ConfigName {
+		return fmt.Errorf("ConfigMap is named %q, Knative reads %q", configMap.Name, autoscalerconfig.ConfigName)
+	}
+	_, err = autoscalerconfig.NewConfigFromConfigMap(&configMap)
+	return err
 }

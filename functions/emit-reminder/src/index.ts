@@ -14,6 +14,7 @@ import {
   createLogger,
   problem,
   publishEvent,
+  refuseUnlessFromSidecar,
   routeDaprJobTriggersToRoot,
   type FunctionResponse,
 } from "@todo/shared";
@@ -36,6 +37,8 @@ export function init(): void {
 }
 
 export async function handle(context: Context): Promise<FunctionResponse> {
+  const refused = refuseUnlessFromSidecar(context.headers);
+  if (refused) return refused;
   const job = (context.query as { job?: unknown } | undefined)?.job;
   if (job === SWEEP_JOB) return inFlight.track(sweep());
   const trigger = ReminderTrigger.safeParse(context.body);

@@ -12,6 +12,7 @@ import {
   createLogger,
   deliveryAnswer,
   parseDaprDelivery,
+  refuseUnlessFromSidecar,
   reminderJobName,
   type FunctionResponse,
 } from "@todo/shared";
@@ -26,6 +27,8 @@ const triggers = new DaprSidecar({
 });
 
 export async function handle(context: Context): Promise<FunctionResponse> {
+  const refused = refuseUnlessFromSidecar(context.headers);
+  if (refused) return refused;
   const delivery = parseDaprDelivery(context.body, TaskEvent);
   if (!delivery.ok) {
     log.warn({ issues: delivery.issues }, "invalid task event: dropped to the dead-letter topic");

@@ -1,6 +1,7 @@
 import { subscribe } from "node:diagnostics_channel";
 import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
+import { problem, type FunctionResponse } from "./problem.ts";
 
 /**
  * Tracks requests in flight so that shutdown can let them finish (Knative sends SIGTERM, then
@@ -56,3 +57,17 @@ export function routeDaprJobTriggersToRoot(): void {
   });
 }
 let jobRouteInstalled = false;
+
+/**
+ * With Dapr's app API token set (APP_API_TOKEN), daprd sends it in `dapr-api-token` on every call
+ * to the app: anything without it did not come from our sidecar. Returns the 401 to answer, if any.
+ */
+export function refuseUnlessFromSidecar(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  token: string | undefined = process.env["APP_API_TOKEN"],
+): FunctionResponse | undefined {
+  if (!token || headers["dapr-api-token"] === token) return undefined;
+  return problem(401, "calls to this function must come from its Dapr sidecar", {
+    detail: "missing or wrong dapr-api-token",
+  });
+}
