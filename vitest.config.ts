@@ -10,6 +10,10 @@ export default defineConfig({
         },
       },
       {
+        // Cluster manifests checked by the upstream projects' own validation code and schemas.
+        test: { name: "manifests", include: ["tests/manifests/**/*.test.ts"], testTimeout: 600_000 },
+      },
+      {
         // Talks to the real local stack (scripts/stack.sh up); one file at a time because the
         // fault tests stop and start shared processes.
         test: {

@@ -2,6 +2,7 @@
 # The main job: bring up the real local stack (installing what is missing), then run the whole
 # event flow once and show the reminder firing. The stack stays up afterwards (npm run stack:down).
 set -euo pipefail
+# shellcheck source=setup.sh
 source "$(dirname "$0")/setup.sh"
 cd "$ROOT"
 npm run -s build

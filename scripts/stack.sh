@@ -10,7 +10,11 @@
 #   scripts/stack.sh reset              down, then forget all data
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# An existing database given by DATABASE_URL is used as it is: no local PostgreSQL then.
+EXTERNAL_DATABASE=${DATABASE_URL:+1}
+# shellcheck source=install/common.sh
 source "$ROOT/scripts/install/common.sh"
+# shellcheck source=stack-ports.sh
 source "$ROOT/scripts/stack-ports.sh"
 
 STATE="${STACK_DIR:-$ROOT/.stack}"
@@ -166,6 +170,7 @@ start_daprd() {
     --metrics-listen-address 127.0.0.1 --dapr-internal-grpc-listen-address 127.0.0.1 \
     --resources-path "$resources" --config "$ROOT/dapr/configuration.yaml" \
     --scheduler-host-address "127.0.0.1:$SCHEDULER_PORT" --placement-host-address "" \
+    --disable-init-endpoints config,subscribe \
     --log-as-json
   wait_for "$fn-dapr" 60 http_ok "http://127.0.0.1:$(dapr_http_port "$fn")/v1.0/healthz/outbound"
 }

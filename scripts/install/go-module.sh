@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Prints the directory of a Go module version from the module proxy (downloading it once), e.g.
+# the Dapr release whose CRDs and Helm chart the manifest tests validate against.
+#   scripts/install/go-module.sh github.com/dapr/dapr@v1.18.2
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
+command -v go >/dev/null || die "Go is needed to download $1"
+dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+[[ -d $dir ]] || die "could not download $1"
+echo "$dir"

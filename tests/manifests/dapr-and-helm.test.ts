@@ -1,0 +1,156 @@
+import { execFileSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv, type ValidateFunction } from "ajv";
+import { describe, expect, it } from "vitest";
+import { ROOT, brokenCopy, daprRelease, readYaml, readYamlDocuments } from "./support.ts";
+
+interface Resource {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+}
+
+const daprResources = [
+  "dapr/configuration.yaml",
+  "dapr/resiliency.yaml",
+  ...readdirSync(join(ROOT, "dapr", "components")).map((f) => `dapr/components/${f}`),
+  ...readdirSync(join(ROOT, "dapr", "subscriptions")).map((f) => `dapr/subscriptions/${f}`),
+].map((path) => join(ROOT, path));
+
+/** Validators for each kind + version, from the openAPIV3Schema of the Dapr release's own CRDs. */
+function crdValidators(): Map<string, ValidateFunction> {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const validators = new Map<string, ValidateFunction>();
+  const crdDir = join(daprRelease(), "charts", "dapr", "crds");
+  for (const file of readdirSync(crdDir)) {
+    for (const crd of readYamlDocuments(join(crdDir, file)) as {
+      spec?: {
+        group: string;
+        names: { kind: string };
+        versions: { name: string; schema?: { openAPIV3Schema: object } }[];
+      };
+    }[]) {
+      for (const version of crd.spec?.versions ?? []) {
+        if (version.schema) {
+          validators.set(
+            `${crd.spec!.group}/${version.name}/${crd.spec!.names.kind}`,
+            ajv.compile(version.schema.openAPIV3Schema),
+          );
+        }
+      }
+    }
+  }
+  return validators;
+}
+
+function validateResource(validators: Map<string, ValidateFunction>, path: string): string[] {
+  const resource = readYaml(path) as Resource;
+  const validate = validators.get(`${resource.apiVersion}/${resource.kind}`);
+  if (!validate) return [`no CRD for ${resource.apiVersion} ${resource.kind}`];
+  return validate(resource) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
+}
+
+describe("Dapr resources against the CRD schemas of Dapr 1.18", () => {
+  const validators = crdValidators();
+
+  it.each(daprResources.map((path) => [path.slice(ROOT.length + 1), path]))("%s is valid", (_name, path) => {
+    expect(validateResource(validators, path)).toEqual([]);
+  });
+
+  it("refuses broken resources", () => {
+    const subscription = join(ROOT, "dapr", "subscriptions", "task-events.yaml");
+    const wrongType = brokenCopy(subscription, (t) =>
+      t.replace("deadLetterTopic: task-events-dlq", "deadLetterTopic: [task-events-dlq]"),
+    );
+    const noTopic = brokenCopy(subscription, (t) => t.replace("  topic: task-events\n", ""));
+    const component = join(ROOT, "dapr", "components", "kafka-pubsub.yaml");
+    const noType = brokenCopy(component, (t) => t.replace("  type: pubsub.kafka\n", ""));
+    for (const broken of [wrongType, noTopic, noType]) expect(validateResource(validators, broken)).not.toEqual([]);
+  });
+
+  it("scopes every resource to the app-ids that use it, and gives the subscription a dead-letter topic", () => {
+    const component = readYaml(join(ROOT, "dapr", "components", "kafka-pubsub.yaml")) as {
+      scopes: string[];
+      spec: { metadata: { name: string; value: string }[] };
+    };
+    expect(component.scopes.sort()).toEqual(["emit-reminder", "publish-task-event", "schedule-reminder"]);
+    const metadata = Object.fromEntries(component.spec.metadata.map((m) => [m.name, m.value]));
+    expect(metadata).toMatchObject({
+      brokers: "redpanda.redpanda:9092",
+      consumerGroup: "todo-consumers",
+      authType: "none",
+    });
+    const subscription = readYaml(join(ROOT, "dapr", "subscriptions", "task-events.yaml")) as {
+      scopes: string[];
+      spec: { deadLetterTopic: string };
+    };
+    expect(subscription).toMatchObject({ scopes: ["schedule-reminder"], spec: { deadLetterTopic: "task-events-dlq" } });
+  });
+});
+
+/** Every key path of a values document, as "a.b.c" (lists and free-form maps stop the walk). */
+function keyPaths(value: unknown, prefix = ""): string[] {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return [prefix];
+  const entries = Object.entries(value);
+  if (entries.length === 0) return [prefix];
+  return entries.flatMap(([key, child]) => keyPaths(child, prefix ? `${prefix}.${key}` : key));
+}
+
+/** Which of our value paths the chart does not know: it must have that path, or a map above it. */
+function unknownValues(ours: unknown, chart: unknown): string[] {
+  const known = new Set(keyPaths(chart));
+  return keyPaths(ours).filter((path) => {
+    const parts = path.split(".");
+    return !parts.some((_, i) => known.has(parts.slice(0, i + 1).join(".")));
+  });
+}
+
+describe("Helm values against the chart's own value names", () => {
+  it("values-dev uses only values the Dapr 1.18 chart (and its subcharts) define", () => {
+    const chartDir = join(daprRelease(), "charts", "dapr");
+    const chart = readYaml(join(chartDir, "values.yaml")) as Record<string, unknown>;
+    for (const sub of readdirSync(join(chartDir, "charts"))) {
+      chart[sub] = readYaml(join(chartDir, "charts", sub, "values.yaml"));
+    }
+    const ours = readYaml(join(ROOT, "cluster", "helm", "dapr-values-dev.yaml"));
+    expect(unknownValues(ours, chart)).toEqual([]);
+    expect(unknownValues({ dapr_scheduler: { replicas: 1 } }, chart)).toEqual(["dapr_scheduler.replicas"]);
+  });
+});
+
+describe("shell scripts", () => {
+  const scripts = execFileSync("bash", ["-c", `cd ${ROOT} && ls scripts/*.sh scripts/install/*.sh cluster/*.sh`], {
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n");
+
+  it("pass shellcheck", () => {
+    execFileSync("bash", [join(ROOT, "scripts", "install", "debian-tools.sh")]);
+    const result = (() => {
+      try {
+        return execFileSync("shellcheck", ["-x", ...scripts], { cwd: ROOT, encoding: "utf8" });
+      } catch (error) {
+        return (error as { stdout: string }).stdout;
+      }
+    })();
+    expect(result).toBe("");
+  });
+
+  it("cluster bring-up prints every command in --dry-run, and runs none", () => {
+    const printed = execFileSync("bash", [join(ROOT, "scripts", "cluster-up.sh"), "--dry-run"], {
+      encoding: "utf8",
+      env: { PATH: "/usr/bin:/bin" },
+    });
+    for (const step of [
+      "minikube start --cpus=2 --memory=4096",
+      "helm upgrade --install dapr dapr/dapr",
+      "redpanda/redpanda",
+      "dapr/dapr-shared",
+      "func deploy --path",
+    ]) {
+      expect(printed).toContain(step);
+    }
+  });
+});
