@@ -158,11 +158,23 @@ render_dapr_resources() {
   echo "$out"
 }
 
+# Per function: the token its daprd's API requires (DAPR_API_TOKEN) and the token that daprd sends
+# to the function (APP_API_TOKEN). Made once per stack, kept in .stack/tokens/ (mode 600).
+token_of() {
+  local file="$STATE/tokens/$1-$2"
+  if [[ ! -s $file ]]; then
+    mkdir -p "$STATE/tokens"
+    (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
+  fi
+  cat "$file"
+}
+
 start_daprd() {
   local fn=$1 bin resources
   bin=$(dapr_bin)
   resources=$(render_dapr_resources)
-  spawn "$fn-dapr" env DAPR_HOST_IP=127.0.0.1 "$bin/daprd" \
+  spawn "$fn-dapr" env DAPR_HOST_IP=127.0.0.1 \
+    DAPR_API_TOKEN="$(token_of "$fn" dapr)" APP_API_TOKEN="$(token_of "$fn" app)" "$bin/daprd" \
     --app-id "$fn" --app-port "$(fn_port "$fn")" --app-protocol http --app-channel-address 127.0.0.1 \
     --dapr-listen-addresses 127.0.0.1 \
     --dapr-http-port "$(dapr_http_port "$fn")" --dapr-grpc-port "$(dapr_grpc_port "$fn")" \
@@ -181,7 +193,9 @@ start_function() {
   [[ -f $dir/build/index.js ]] || (cd "$dir" && PATH="$(node_bin):$PATH" npm run --silent build)
   spawn "$fn" env -C "$dir" PATH="$(node_bin):$PATH" FUNC_PORT="$(fn_port "$fn")" FUNC_LOG_LEVEL=warn \
     DAPR_HTTP_ENDPOINT="http://127.0.0.1:$(dapr_http_port "$fn")" DATABASE_URL="$DATABASE_URL" \
+    DAPR_API_TOKEN="$(token_of "$fn" dapr)" APP_API_TOKEN="$(token_of "$fn" app)" \
     REMINDER_JOBS_DAPR_ENDPOINT="http://127.0.0.1:$(dapr_http_port emit-reminder)" \
+    REMINDER_JOBS_DAPR_API_TOKEN="$(token_of emit-reminder dapr)" \
     "$ROOT/node_modules/.bin/faas-js-runtime" ./build/index.js
   wait_for "$fn" 30 http_ok "http://127.0.0.1:$(fn_port "$fn")/health/liveness"
 }
@@ -253,6 +267,7 @@ write_stack_json() {
   "scheduler": "127.0.0.1:$SCHEDULER_PORT",
   "stackScript": "$ROOT/scripts/stack.sh",
   "logs": "$LOGS",
+  "tokens": "$STATE/tokens",
   "functions": {${entries[*]}}
 }
 EOF

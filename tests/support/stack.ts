@@ -12,6 +12,7 @@ export interface StackInfo {
   readonly databaseUrl: string;
   readonly stackScript: string;
   readonly logs: string;
+  readonly tokens: string;
   readonly functions: Record<FunctionName, { readonly url: string; readonly dapr: string }>;
 }
 
@@ -124,7 +125,11 @@ export async function readTopic(
 }
 
 /** The CloudEvent id of a record on a topic (Dapr keeps the structured CloudEvent as the value). */
-export const cloudEventId = (record: TopicRecord) => record.value["id"] as string;
+/** Records that are no CloudEvent (a misbehaving producer's) have none: "". */
+export const cloudEventId = (record: TopicRecord) => {
+  const id = record.value["id"];
+  return typeof id === "string" ? id : "";
+};
 
 /** Writes records straight to a topic, as a misbehaving producer would. */
 export async function produceRaw(topic: string, messages: { key: string; value: string }[]): Promise<void> {
@@ -138,3 +143,7 @@ export async function produceRaw(topic: string, messages: { key: string; value: 
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The Dapr API token or app API token of a function on the local stack (.stack/tokens/). */
+export const tokenOf = (fn: FunctionName, kind: "dapr" | "app") =>
+  readFileSync(join(stack().tokens, `${fn}-${kind}`), "utf8").trim();
