@@ -24,6 +24,7 @@ export interface ReceivedEvent<E extends AnyEvent = AnyEvent> {
 }
 
 const STRUCTURED = "application/cloudevents+json";
+const MAX_NESTING = 32;
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 
 /**
@@ -49,8 +50,20 @@ export function parseCloudEvent(
     });
   }
 
-  const body = structured ? parseJsonObject(message.body) : ok(bodyAsText(message.body));
+  // No event of ours nests deeper than a few levels; a deeper document is refused before any
+  // recursive code (the SDK, the schemas, JSON.stringify) walks it and runs out of stack.
+  const tooDeep = (value: unknown) =>
+    nestingDepth(value) > MAX_NESTING
+      ? fail({ path: "body", message: `JSON nested deeper than ${MAX_NESTING} levels` })
+      : undefined;
+  const tooDeepBody = tooDeep(message.body);
+  if (tooDeepBody) return tooDeepBody;
+  const body = structured
+    ? parseJsonObject(message.body)
+    : ok(Buffer.isBuffer(message.body) ? message.body.toString("utf8") : message.body);
   if (!body.ok) return body;
+  const tooDeepEvent = structured ? tooDeep(body.value) : undefined;
+  if (tooDeepEvent) return tooDeepEvent;
   // The SDK invents an id (and a time) when a structured event has none; a made-up id would
   // defeat de-duplication, so we look at what the producer really sent.
   const sentValue = (attribute: string): unknown =>
@@ -153,6 +166,19 @@ function parseData(data: unknown): Result<unknown> {
   } catch (error) {
     return fail({ path: "data", message: `malformed JSON: ${(error as Error).message}` });
   }
+}
+
+/** How deep objects and arrays nest in a parsed JSON value (iterative: safe on any depth). */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== "object" || current === null || Buffer.isBuffer(current)) continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 function bodyAsText(body: unknown): string {

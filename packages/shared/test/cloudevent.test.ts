@@ -124,3 +124,15 @@ describe("parseCloudEvent spec version", () => {
     expect(issuesOf(message).map((issue) => issue.path)).toContain("specversion");
   });
 });
+
+describe("parseCloudEvent nesting limit", () => {
+  it("refuses documents nested deeper than any event, without running out of stack", () => {
+    const deep = JSON.parse(`${"[".repeat(50_000)}${"]".repeat(50_000)}`) as unknown;
+    const message = { headers: binaryEvent("TaskDeleted", "x", {}).headers, body: deep };
+    expect(issuesOf(message).map((issue) => issue.message)).toEqual(["JSON nested deeper than 32 levels"]);
+  });
+
+  it("accepts the nesting real events have", () => {
+    expect(parse(binaryEvent("TaskCreated", "x", taskPayload("t"))).ok).toBe(true);
+  });
+});
