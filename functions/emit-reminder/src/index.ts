@@ -18,7 +18,7 @@ import {
   routeDaprJobTriggersToRoot,
   type FunctionResponse,
 } from "@todo/shared";
-import { reminderDueEvent, shouldFire } from "./reminder-due.ts";
+import { judgeTrigger, reminderDueEvent } from "./reminder-due.ts";
 
 const PUBSUB = process.env["PUBSUB_NAME"] ?? "kafka-pubsub";
 const SWEEP_JOB = "reminder-sweep";
@@ -53,11 +53,12 @@ export async function handle(context: Context): Promise<FunctionResponse> {
 
 async function fireIfCurrent(trigger: ReminderTrigger): Promise<FunctionResponse> {
   const reminder = await store.find(trigger.task_id);
-  if (!shouldFire(reminder, trigger)) {
-    log.info({ task_id: trigger.task_id, version: trigger.version }, "stale trigger: nothing to fire");
-    return { statusCode: 200, headers: {}, body: { fired: false } };
-  }
-  return fire(reminder!);
+  const verdict = judgeTrigger(reminder, trigger);
+  if (verdict === "fire") return fire(reminder!);
+  log.info({ task_id: trigger.task_id, version: trigger.version, verdict }, "trigger not fired");
+  return verdict === "early"
+    ? problem(503, "reminder not stored yet", { retryAfterSeconds: 2 })
+    : { statusCode: 200, headers: {}, body: { fired: false } };
 }
 
 /** Publishes, then marks SENT; any failure answers 503 so that Dapr retries the trigger. */

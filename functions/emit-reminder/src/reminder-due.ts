@@ -3,9 +3,19 @@ import { SCHEMA_VERSION, type ReminderDue, type ReminderTrigger } from "@todo/sh
 
 export const PRODUCER = "/todo/emit-reminder";
 
-/** Pure: does this trigger still stand for the reminder? Only the current, PENDING version fires. */
-export function shouldFire(reminder: ReminderState | null, trigger: ReminderTrigger): boolean {
-  return reminder !== null && reminder.status === "PENDING" && reminder.version === trigger.version;
+/**
+ * Pure: what a trigger means for the reminder as stored now.
+ * - "fire": it is for the current version, still PENDING.
+ * - "stale": the reminder moved on (newer version, SENT or CANCELLED): nothing to do.
+ * - "early": the trigger is ahead of the database. schedule-reminder creates the job inside its
+ *   transaction, so a job due at once can fire before that transaction commits; answering "try
+ *   again" lets the job retry and find the committed reminder.
+ */
+export type TriggerVerdict = "fire" | "stale" | "early";
+
+export function judgeTrigger(reminder: ReminderState | null, trigger: ReminderTrigger): TriggerVerdict {
+  if (reminder === null || reminder.version < trigger.version) return "early";
+  return reminder.version === trigger.version && reminder.status === "PENDING" ? "fire" : "stale";
 }
 
 /**

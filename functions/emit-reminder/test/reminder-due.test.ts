@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ReminderState } from "@todo/reminder-store";
 import { Event } from "@todo/shared";
-import { reminderDueEvent, shouldFire } from "../src/reminder-due.ts";
+import { judgeTrigger, reminderDueEvent } from "../src/reminder-due.ts";
 
 const reminder: ReminderState = {
   taskId: "t1",
@@ -17,13 +17,20 @@ const reminder: ReminderState = {
   correlationId: "conv-1",
 };
 
-describe("shouldFire", () => {
+describe("judgeTrigger", () => {
   it("fires the current PENDING version only", () => {
-    expect(shouldFire(reminder, { task_id: "t1", version: 3 })).toBe(true);
-    expect(shouldFire(reminder, { task_id: "t1", version: 2 })).toBe(false);
-    expect(shouldFire({ ...reminder, status: "SENT" }, { task_id: "t1", version: 3 })).toBe(false);
-    expect(shouldFire({ ...reminder, status: "CANCELLED" }, { task_id: "t1", version: 3 })).toBe(false);
-    expect(shouldFire(null, { task_id: "t1", version: 3 })).toBe(false);
+    expect(judgeTrigger(reminder, { task_id: "t1", version: 3 })).toBe("fire");
+    expect(judgeTrigger({ ...reminder, status: "SENT" }, { task_id: "t1", version: 3 })).toBe("stale");
+    expect(judgeTrigger({ ...reminder, status: "CANCELLED" }, { task_id: "t1", version: 3 })).toBe("stale");
+  });
+
+  it("ignores a trigger for a version the reminder has moved past", () => {
+    expect(judgeTrigger(reminder, { task_id: "t1", version: 2 })).toBe("stale");
+  });
+
+  it("asks to retry a trigger that is ahead of the database (its transaction has not committed)", () => {
+    expect(judgeTrigger(reminder, { task_id: "t1", version: 4 })).toBe("early");
+    expect(judgeTrigger(null, { task_id: "t1", version: 1 })).toBe("early");
   });
 });
 

@@ -41,10 +41,10 @@ export interface JobScheduler {
 }
 
 /**
- * Jobs are at-least-once; when the app fails a trigger the scheduler tries again. Retry for about
- * ten minutes (a broker restart), after which the emit-reminder sweep still finds the reminder.
+ * Jobs are at-least-once; when the app fails a trigger the scheduler tries again. Retry every 2 s
+ * for about ten minutes (a broker restart), after which the emit-reminder sweep still finds it.
  */
-const JOB_FAILURE_POLICY = { constant: { interval: "5s", maxRetries: 120 } };
+const JOB_FAILURE_POLICY = { constant: { interval: "2s", maxRetries: 300 } };
 
 export class DaprSidecar implements Publisher, JobScheduler {
   private readonly endpoint: string;
