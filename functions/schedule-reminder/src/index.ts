@@ -14,6 +14,7 @@ import {
   parseDaprDelivery,
   refuseUnlessFromSidecar,
   reminderJobName,
+  taskIdOf,
   type FunctionResponse,
 } from "@todo/shared";
 import { decide, type Decision } from "./decide.ts";
@@ -35,14 +36,14 @@ export async function handle(context: Context): Promise<FunctionResponse> {
     return deliveryAnswer("DROP");
   }
   const event = delivery.value;
-  const taskId = event.event_type === "TaskCreated" ? event.task.id : event.task_id;
+  const taskId = taskIdOf(event);
   const eventLog = log.child({ event_id: event.event_id, correlation_id: event.correlation_id, task_id: taskId });
   try {
     const applied = await store.applyOnce<Decision>(
       event.event_id,
       taskId,
       (current) => decide(current, event),
-      applyTrigger,
+      triggerUpdater(taskId),
     );
     if (applied.duplicate) eventLog.info("duplicate event: nothing changed");
     else eventLog.info({ reason: applied.decision.reason, trigger: applied.decision.trigger }, "reminder updated");
@@ -51,9 +52,14 @@ export async function handle(context: Context): Promise<FunctionResponse> {
     eventLog.warn({ err: error }, "could not apply the event now: Dapr will redeliver it");
     return deliveryAnswer("RETRY");
   }
+}
 
-  // Runs inside the store's transaction: if the scheduler refuses, nothing is saved and we RETRY.
-  async function applyTrigger({ trigger }: Decision): Promise<void> {
+/**
+ * Arms, moves or cancels the task's job on emit-reminder's sidecar. Runs inside the store's
+ * transaction: if the scheduler refuses, nothing is saved and the event is retried.
+ */
+function triggerUpdater(taskId: string) {
+  return async ({ trigger }: Decision): Promise<void> => {
     if (trigger.action === "none") return;
     const name = reminderJobName(taskId);
     const outcome =
@@ -61,7 +67,7 @@ export async function handle(context: Context): Promise<FunctionResponse> {
         ? await triggers.scheduleJob(name, { dueTime: trigger.at, data: { task_id: taskId, version: trigger.version } })
         : await triggers.deleteJob(name);
     if (!outcome.ok) throw new Error(`job ${trigger.action} failed: ${outcome.reason}`);
-  }
+  };
 }
 
 export async function shutdown(): Promise<void> {

@@ -75,19 +75,7 @@ export class DaprSidecar implements Publisher, JobScheduler {
 
   /** Creates or moves (overwrite) the job `name`. */
   async scheduleJob(name: string, job: Job): Promise<SidecarOutcome> {
-    const body = {
-      dueTime: job.dueTime.toISOString(),
-      data: job.data,
-      overwrite: true,
-      failurePolicy: JOB_FAILURE_POLICY,
-    };
-    return this.outcome(
-      await this.call(this.jobUrl(name), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      }),
-    );
+    return this.putJob(name, { dueTime: job.dueTime.toISOString(), data: job.data, failurePolicy: JOB_FAILURE_POLICY });
   }
 
   /** Deletes the job `name`; deleting a job that does not exist succeeds. */
@@ -97,14 +85,13 @@ export class DaprSidecar implements Publisher, JobScheduler {
 
   /** Creates or replaces a recurring job, first due now. */
   async scheduleRecurringJob(name: string, schedule: string, data: Record<string, unknown>): Promise<SidecarOutcome> {
-    const body = { schedule, dueTime: "0s", data, overwrite: true };
-    return this.outcome(
-      await this.call(this.jobUrl(name), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      }),
-    );
+    return this.putJob(name, { schedule, dueTime: "0s", data });
+  }
+
+  private async putJob(name: string, job: Record<string, unknown>): Promise<SidecarOutcome> {
+    const body = JSON.stringify({ ...job, overwrite: true });
+    const headers = { "content-type": "application/json" };
+    return this.outcome(await this.call(this.jobUrl(name), { method: "POST", headers, body }));
   }
 
   private jobUrl(name: string): string {
