@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
@@ -34,20 +35,46 @@ export interface HttpAnswer {
   readonly body: Record<string, unknown>;
 }
 
-export async function post(fn: FunctionName, request: CloudEventRequest): Promise<HttpAnswer> {
-  const response = await fetch(stack().functions[fn].url, {
-    method: "POST",
-    headers: request.headers,
-    body: request.body,
+/**
+ * POSTs a request to a function. Plain node:http rather than fetch: when the function refuses a
+ * body that is too large it answers 413 and closes while the body is still being written; fetch
+ * then reports only the broken pipe, while here the answer that did arrive wins.
+ */
+export function post(fn: FunctionName, request: CloudEventRequest): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const outgoing = httpRequest(
+      stack().functions[fn].url,
+      { method: "POST", headers: request.headers },
+      (response) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let body: Record<string, unknown>;
+          try {
+            body = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            body = { text };
+          }
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+          }
+          resolve({ status: response.statusCode ?? 0, headers, body });
+        });
+        response.on("error", reject);
+      },
+    );
+    outgoing.on("error", (error) => {
+      // The answer may still be on its way in when the write side breaks: give it a moment.
+      setTimeout(() => {
+        if (!answered) reject(error);
+      }, 200);
+    });
+    outgoing.end(request.body);
   });
-  const text = await response.text();
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    body = { text };
-  }
-  return { status: response.status, headers: response.headers, body };
 }
 
 export interface TopicRecord {
