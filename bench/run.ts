@@ -217,13 +217,13 @@ async function coldStart(starts: number): Promise<void> {
   record("cold start: first event on a just-started function", firstEvent, "ms");
 }
 
-function residentMemory(): void {
+function residentMemory(when: string): void {
   for (const fn of ["publish-task-event", "schedule-reminder", "emit-reminder"]) {
     const pid = readFileSync(join(ROOT, ".stack", "run", `${fn}.pid`), "utf8").trim();
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
     const mb = round(rssKb / 1024);
     figures.push({
-      name: `resident memory after the run: ${fn}`,
+      name: `resident memory ${when}: ${fn}`,
       events: 1,
       p50: mb,
       p99: mb,
@@ -234,12 +234,15 @@ function residentMemory(): void {
   }
 }
 
+// Cold start and idle memory first, while the machine is quiet; then the load.
+residentMemory("idle, before the run");
+await coldStart(5);
 await publishLatency(500);
 await endToEnd(100);
-await throughput(32, 10);
-await coldStart(5);
+// Before the throughput run: its 5 000 events would queue in front of the reminders' creations.
 await reminderLateness(60, 60_000);
-residentMemory();
+await throughput(32, 10);
+residentMemory("after the run");
 
 console.log(`\nbenchmark ${new Date().toISOString()} (2 cores, real local stack on 127.0.0.1)\n`);
 console.table(
