@@ -40,7 +40,7 @@ export async function handle(context: Context): Promise<FunctionResponse> {
   const refused = refuseUnlessFromSidecar(context.headers);
   if (refused) return refused;
   const job = (context.query as { job?: unknown } | undefined)?.job;
-  if (job === SWEEP_JOB) return inFlight.track(sweep());
+  if (job === SWEEP_JOB) return inFlight.track(retryLaterOnError(sweep()));
   const trigger = ReminderTrigger.safeParse(context.body);
   if (typeof job !== "string" || !trigger.success) {
     log.warn({ job, body: context.body }, "not a reminder trigger");
@@ -48,7 +48,17 @@ export async function handle(context: Context): Promise<FunctionResponse> {
       detail: "expected POST /job/<name> from Dapr with {task_id, version}",
     });
   }
-  return inFlight.track(fireIfCurrent(trigger.data));
+  return inFlight.track(retryLaterOnError(fireIfCurrent(trigger.data)));
+}
+
+/** PostgreSQL unavailable (or any other surprise): 503, so that Dapr retries the trigger. */
+async function retryLaterOnError(work: Promise<FunctionResponse>): Promise<FunctionResponse> {
+  try {
+    return await work;
+  } catch (error) {
+    log.warn({ err: error }, "trigger failed: Dapr will retry it");
+    return problem(503, "reminder store unavailable", { retryAfterSeconds: 2 });
+  }
 }
 
 async function fireIfCurrent(trigger: ReminderTrigger): Promise<FunctionResponse> {
