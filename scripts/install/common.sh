@@ -3,7 +3,7 @@
 # shellcheck shell=bash
 set -euo pipefail
 
-TOOLS_DIR="${TODO_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/todo-event-backbone}"
+TOOLS_DIR="${TODO_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/todo-event-backbone}"
 DAPR_VERSION="${DAPR_VERSION:-1.18.2}"
 KAFKA_VERSION="${KAFKA_VERSION:-3.9.1}"
 NODE_MAJOR="${NODE_MAJOR:-24}"
