@@ -8,7 +8,7 @@ import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { toStructuredCloudEvent, type TaskDeleted } from "@todo/shared";
 import { binaryEvent, taskPayload } from "../tests/support/fixtures.ts";
-import { post, readTopic, sleep, stack } from "../tests/support/stack.ts";
+import { post, readTopic, sleep, stack, tokenOf } from "../tests/support/stack.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const RUN = Date.now().toString(36);
@@ -189,7 +189,7 @@ async function coldStart(starts: number): Promise<void> {
         ...process.env,
         FUNC_PORT: String(port),
         DAPR_HTTP_ENDPOINT: stack().functions["publish-task-event"].dapr,
-        DAPR_API_TOKEN: readFileSync(join(stack().tokens, "publish-task-event-dapr"), "utf8").trim(),
+        DAPR_API_TOKEN: tokenOf("publish-task-event", "dapr"),
       },
       stdio: "ignore",
     });

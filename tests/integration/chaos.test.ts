@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { binaryEvent, taskPayload, type CloudEventRequest } from "../support/fixtures.ts";
-import { distinctEvents, newTask } from "../support/reminders.ts";
+import { taskPayload, type CloudEventRequest } from "../support/fixtures.ts";
+import { distinctEvents, newTask, taskEventNow } from "../support/reminders.ts";
 import { cloudEventId, post, readTopic, sleep, stackCtl, type TopicRecord } from "../support/stack.ts";
 
 /**
@@ -53,11 +53,6 @@ async function sendUntilAccepted(request: CloudEventRequest, deadline: number): 
   return false;
 }
 
-const stamped = (request: CloudEventRequest): CloudEventRequest => ({
-  ...request,
-  headers: { ...request.headers, "ce-time": new Date().toISOString() },
-});
-
 async function runScenario(piece: string): Promise<Row> {
   const start = Date.now();
   const deadline = start + 30_000;
@@ -73,7 +68,7 @@ async function runScenario(piece: string): Promise<Row> {
     const createdId = task.eventId("created");
     sent++;
     const created = await sendUntilAccepted(
-      stamped(binaryEvent("TaskCreated", createdId, taskPayload(task.taskId, { reminder_time: task.remindAt }))),
+      taskEventNow("TaskCreated", createdId, taskPayload(task.taskId, { reminder_time: task.remindAt })),
       deadline,
     );
     if (!created) return { ...task, created, cancelled: false, cancelledInTime: false };
@@ -83,7 +78,7 @@ async function runScenario(piece: string): Promise<Row> {
     const deletedId = task.eventId("deleted");
     sent++;
     const cancelled = await sendUntilAccepted(
-      stamped(binaryEvent("TaskDeleted", deletedId, { user_id: "user-1", task_id: task.taskId })),
+      taskEventNow("TaskDeleted", deletedId, { user_id: "user-1", task_id: task.taskId }),
       deadline,
     );
     if (cancelled) accepted.push(deletedId);

@@ -1,5 +1,6 @@
 import { expect } from "vitest";
-import { RUN_ID, binaryEvent, taskPayload } from "./fixtures.ts";
+import type { EventType } from "@todo/shared";
+import { RUN_ID, binaryEvent, taskPayload, type CloudEventRequest } from "./fixtures.ts";
 import { post, readTopic, type TopicRecord } from "./stack.ts";
 
 let sequence = 0;
@@ -12,42 +13,25 @@ export function newTask(name: string) {
 
 export const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 
+/** A binary-mode task event stamped with the current time (ordering by event time needs it). */
+export function taskEventNow(type: EventType, eventId: string, data: unknown): CloudEventRequest {
+  return binaryEvent(type, eventId, data, { "ce-time": new Date().toISOString() });
+}
+
+async function postAccepted(request: CloudEventRequest): Promise<void> {
+  const answer = await post("publish-task-event", request);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+}
+
 /** Posts a TaskCreated with a reminder at `remindAt` through publish-task-event. */
-export async function createTask(taskId: string, eventId: string, remindAt: string | null): Promise<void> {
-  const answer = await post(
-    "publish-task-event",
-    binaryEvent("TaskCreated", eventId, taskPayload(taskId, { reminder_time: remindAt }), {
-      "ce-time": new Date().toISOString(),
-    }),
-  );
-  expect(answer.status, JSON.stringify(answer.body)).toBe(202);
-}
+export const createTask = (taskId: string, eventId: string, remindAt: string | null) =>
+  postAccepted(taskEventNow("TaskCreated", eventId, taskPayload(taskId, { reminder_time: remindAt })));
 
-export async function updateTask(taskId: string, eventId: string, changes: Record<string, unknown>): Promise<void> {
-  const answer = await post(
-    "publish-task-event",
-    binaryEvent(
-      "TaskUpdated",
-      eventId,
-      { user_id: "user-1", task_id: taskId, changes },
-      { "ce-time": new Date().toISOString() },
-    ),
-  );
-  expect(answer.status, JSON.stringify(answer.body)).toBe(202);
-}
+export const updateTask = (taskId: string, eventId: string, changes: Record<string, unknown>) =>
+  postAccepted(taskEventNow("TaskUpdated", eventId, { user_id: "user-1", task_id: taskId, changes }));
 
-export async function deleteTask(taskId: string, eventId: string): Promise<void> {
-  const answer = await post(
-    "publish-task-event",
-    binaryEvent(
-      "TaskDeleted",
-      eventId,
-      { user_id: "user-1", task_id: taskId },
-      { "ce-time": new Date().toISOString() },
-    ),
-  );
-  expect(answer.status, JSON.stringify(answer.body)).toBe(202);
-}
+export const deleteTask = (taskId: string, eventId: string) =>
+  postAccepted(taskEventNow("TaskDeleted", eventId, { user_id: "user-1", task_id: taskId }));
 
 /** Every ReminderDue record for the task, read until `waitMs` has passed. */
 export async function remindersFor(taskId: string, waitMs: number): Promise<TopicRecord[]> {

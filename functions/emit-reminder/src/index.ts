@@ -27,7 +27,7 @@ const SWEEP_SCHEDULE = process.env["SWEEP_SCHEDULE"] ?? "@every 10m";
 const SWEEP_GRACE_MS = Number(process.env["SWEEP_GRACE_MS"] ?? 5_000);
 
 const log = createLogger("emit-reminder");
-const store = new ReminderStore(process.env["DATABASE_URL"] ?? "postgresql://todo@127.0.0.1:55432/todo");
+const store = ReminderStore.fromEnv();
 const dapr = DaprSidecar.fromEnv();
 const inFlight = new InFlight();
 

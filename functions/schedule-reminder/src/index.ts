@@ -20,7 +20,7 @@ import {
 import { decide, type Decision } from "./decide.ts";
 
 const log = createLogger("schedule-reminder");
-const store = new ReminderStore(process.env["DATABASE_URL"] ?? "postgresql://todo@127.0.0.1:55432/todo");
+const store = ReminderStore.fromEnv();
 // Jobs fire on the app-id whose sidecar created them: we create them on emit-reminder's sidecar.
 const triggers = new DaprSidecar({
   endpoint: process.env["REMINDER_JOBS_DAPR_ENDPOINT"] ?? "http://127.0.0.1:3500",

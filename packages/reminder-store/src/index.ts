@@ -44,6 +44,11 @@ export class ReminderStore {
    * it decided, and runs `beforeCommit` (scheduling the trigger). If anything throws, nothing is
    * kept and the event can be redelivered.
    */
+  /** The store at DATABASE_URL (the local stack's database when unset). */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): ReminderStore {
+    return new ReminderStore(env["DATABASE_URL"] ?? "postgresql://todo@127.0.0.1:55432/todo");
+  }
+
   async applyOnce<D extends ReminderChange>(
     eventId: string,
     taskId: string,
