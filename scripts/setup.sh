@@ -1,9 +1,13 @@
 # Puts Node 24 on PATH and installs the workspace's npm packages when the lock file changed.
-# Sourced by test.sh and demo.sh; also usable by hand: `source scripts/setup.sh`.
+# Sourced by test.sh, demo.sh and bench.sh (it sets -euo pipefail, like every script here).
 # shellcheck shell=bash
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PATH="$(bash "$ROOT/scripts/install/node.sh"):$PATH"
+# shellcheck source=install/common.sh
+source "$ROOT/scripts/install/common.sh"
+node_dir=$(bash "$ROOT/scripts/install/node.sh")
+[[ -x $node_dir/node ]] || die "scripts/install/node.sh gave '$node_dir', which holds no node"
+PATH="$node_dir:$PATH"
 export PATH
 if [[ ! -f $ROOT/node_modules/.package-lock.json || $ROOT/package-lock.json -nt $ROOT/node_modules/.package-lock.json ]]; then
-  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed (npm's message above)"
 fi

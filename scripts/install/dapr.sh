@@ -20,8 +20,7 @@ command -v go >/dev/null || die "Go is needed to build daprd (none on PATH)"
 work="$TOOLS_DIR/dapr/build-$DAPR_VERSION"
 rm -rf "$work"; mkdir -p "$work"; cd "$work" || exit 1
 log "building daprd + scheduler $DAPR_VERSION from the Go module proxy (first time only, several minutes)"
-gomod=$(go mod download -json "github.com/dapr/dapr@v$DAPR_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-[[ -f "$gomod" ]] || die "could not download github.com/dapr/dapr@v$DAPR_VERSION"
+gomod=$(go_module_field "github.com/dapr/dapr@v$DAPR_VERSION" GoMod)
 go_line=$(grep -m1 '^go ' "$gomod")
 {
   echo "module local/daprbuild"; echo; echo "$go_line"; echo
@@ -39,12 +38,12 @@ import (
 	_ "github.com/dapr/dapr/cmd/scheduler"
 )
 GO
-GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
 export CGO_ENABLED=0
+# Errors (a module the proxy refuses, a compile error) go to stderr as Go prints them.
 go build -mod=mod -tags stablecomponents -trimpath -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION" \
-  -o "$work/out/daprd" github.com/dapr/dapr/cmd/daprd
+  -o "$work/out/daprd" github.com/dapr/dapr/cmd/daprd >&2 || die "go build of daprd failed (above)"
 go build -mod=mod -trimpath -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION" \
-  -o "$work/out/scheduler" github.com/dapr/dapr/cmd/scheduler
+  -o "$work/out/scheduler" github.com/dapr/dapr/cmd/scheduler >&2 || die "go build of the Dapr scheduler failed (above)"
 mkdir -p "$bin_dir"; mv "$work/out/daprd" "$work/out/scheduler" "$bin_dir/"
 cd / && rm -rf "$work"
 log "built $bin_dir/daprd and $bin_dir/scheduler"

@@ -4,7 +4,4 @@
 #   scripts/install/go-module.sh github.com/dapr/dapr@v1.18.2
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
-command -v go >/dev/null || die "Go is needed to download $1"
-dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-[[ -d $dir ]] || die "could not download $1"
-echo "$dir"
+go_module_field "$1" Dir

@@ -23,7 +23,11 @@ cat > "$work/pom.xml" <<POM
 </project>
 POM
 log "fetching Kafka $KAFKA_VERSION from Maven Central (first time only)"
-mvn -q -B -f "$work/pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib_dir" -DincludeScope=runtime \
-  || die "mvn could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
+# Maven writes to stdout (ANSI colour codes even with -q on a first download): all of it goes to
+# stderr, where its own error message stays visible.
+mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$MAVEN_REPO" -f "$work/pom.xml" \
+  dependency:copy-dependencies -DoutputDirectory="$lib_dir" -DincludeScope=runtime >&2 \
+  || die "mvn could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (Maven's message above)"
+compgen -G "$lib_dir/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null || die "no kafka_2.13-$KAFKA_VERSION.jar in $lib_dir"
 touch "$lib_dir/.complete"
 echo "$lib_dir"

