@@ -6,8 +6,13 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/test/**/*.test.ts", "functions/*/test/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "functions/*/test/**/*.test.ts", "tests/support/**/*.test.ts"],
         },
+      },
+      {
+        // The install scripts and the stack script, run as a newcomer would: stand-in tools on
+        // PATH, empty caches, a stack in a private folder.
+        test: { name: "scripts", include: ["tests/scripts/**/*.test.ts"], testTimeout: 180_000 },
       },
       {
         // Cluster manifests checked by the upstream projects' own validation code and schemas.

@@ -2,12 +2,18 @@
 # The real local stack on 127.0.0.1: Kafka (KRaft), PostgreSQL, the Dapr scheduler, and for each
 # function its faas-js-runtime process plus its own daprd. Installs on first use, then caches.
 #
-#   scripts/stack.sh up                 start everything (safe to re-run)
-#   scripts/stack.sh down               stop everything (data stays in .stack/)
+#   scripts/stack.sh up                 start everything (safe to re-run; a function whose
+#                                       bundle changed since it started is restarted)
+#   scripts/stack.sh down               stop everything (data stays)
 #   scripts/stack.sh status             what runs, where it listens, where it logs
 #   scripts/stack.sh start|stop|kill PIECE   one piece (kafka, postgres, scheduler,
 #                                       <function>, <function>-dapr); used by the fault tests
 #   scripts/stack.sh reset              down, then forget all data
+#
+# STACK_DIR (default .stack) holds one stack's state and STACK_PORT_OFFSET moves its ports:
+# test.sh runs its own stack that way, and never touches the one `demo.sh` left running.
+# Secrets and settings are exported inside subshells on purpose: they reach one process only.
+# shellcheck disable=SC2030,SC2031
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # An existing database given by DATABASE_URL is used as it is: no local PostgreSQL then.
@@ -26,7 +32,9 @@ mkdir -p "$LOGS" "$RUN"
 pidfile() { echo "$RUN/$1.pid"; }
 running() { local f; f=$(pidfile "$1"); [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
-# Starts a command in its own session, logging to $LOGS/NAME.log, and records its pid.
+# Starts a command in its own session, logging to $LOGS/NAME.log, and records its pid. Secrets
+# reach a process through its environment (exported in a subshell by the caller), never its
+# command line, which anyone on the machine can read in `ps`.
 spawn() {
   local name=$1; shift
   setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
@@ -49,12 +57,20 @@ wait_for() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 
-node_bin() { bash "$ROOT/scripts/install/node.sh"; }
+# The directory an install script provides. It prints only that path on stdout; whatever else a
+# tool might leak there would end up in a classpath or PATH, so the answer is checked.
+tool_dir() {
+  local dir
+  dir=$(bash "$ROOT/scripts/install/$1") || die "scripts/install/$1 failed (its message above)"
+  [[ -d $dir ]] || die "scripts/install/$1 printed '$dir', which is not a directory"
+  echo "$dir"
+}
+node_bin() { tool_dir node.sh; }
 
 # --- Kafka -------------------------------------------------------------------------------------
 start_kafka() {
   local libs dir="$STATE/kafka"
-  libs=$(bash "$ROOT/scripts/install/kafka.sh")
+  libs=$(tool_dir kafka.sh)
   mkdir -p "$dir"
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
@@ -92,28 +108,38 @@ EOF
 }
 
 # --- PostgreSQL --------------------------------------------------------------------------------
-pg_bin() {
-  local dir
-  for dir in /usr/lib/postgresql/*/bin; do [[ -x $dir/postgres ]] && { echo "$dir"; return; }; done
-  bash "$ROOT/scripts/install/postgres.sh"
+pg_bin() { tool_dir postgres.sh; }
+# PostgreSQL refuses to run as root: as root, its commands run as the postgres user (setpriv
+# execs in place, so a recorded pid is the server's own), from /, which that user may enter.
+as_pg() { if ((EUID == 0)); then (cd / && setpriv --reuid=postgres --regid=postgres --init-groups "$@"); else "$@"; fi; }
+
+# As root the server runs as the postgres user, who cannot enter a checkout under a private
+# (0700) folder such as root's home or a `mktemp -d`: its files then live where that user can
+# reach them, one folder per stack. Otherwise they stay in the stack's own folder.
+pg_dir() {
+  if ((EUID == 0)); then
+    echo "/var/lib/postgresql/todo-event-backbone/$(printf '%s' "$STATE" | sha256sum | cut -c1-16)"
+  else
+    echo "$STATE/postgres"
+  fi
 }
-as_pg() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 start_postgres() {
-  local bin dir="$STATE/postgres"
+  local bin dir
   bin=$(pg_bin)
+  dir=$(pg_dir)
   mkdir -p "$dir"
   ((EUID == 0)) && chown postgres "$dir"
   if [[ ! -f $dir/data/PG_VERSION ]]; then
     as_pg "$bin/initdb" -D "$dir/data" -U todo --auth=trust >>"$LOGS/postgres.log" 2>&1 \
       || die "initdb failed; see $LOGS/postgres.log"
   fi
-  # pg_ctl forks the server; its pid file is PostgreSQL's own.
-  touch "$LOGS/postgres.log"; ((EUID == 0)) && chown postgres "$LOGS/postgres.log"
-  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$LOGS/postgres.log" -w -t 30 start \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $dir -c fsync=on" >/dev/null \
-    || die "postgres did not start; see $LOGS/postgres.log"
-  head -n 1 "$dir/data/postmaster.pid" >"$(pidfile postgres)"
+  # The server's output goes to a log this shell opens, so the log stays in the stack's folder.
+  local as_postgres=()
+  ((EUID == 0)) && as_postgres=(setpriv --reuid=postgres --regid=postgres --init-groups)
+  (cd / && spawn postgres "${as_postgres[@]}" "$bin/postgres" -D "$dir/data" -p "$PG_PORT" \
+    -c listen_addresses=127.0.0.1 -k "$dir" -c fsync=on)
+  wait_for postgres 60 as_pg "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
   as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U todo -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'todo'" | grep -q 1 \
     || as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U todo todo
@@ -125,13 +151,13 @@ migrate() {
 }
 
 # --- Dapr --------------------------------------------------------------------------------------
-dapr_bin() { bash "$ROOT/scripts/install/dapr.sh"; }
+dapr_bin() { tool_dir dapr.sh; }
 
 start_scheduler() {
   local bin
   bin=$(dapr_bin)
   mkdir -p "$STATE/scheduler"
-  spawn scheduler env DAPR_HOST_IP=127.0.0.1 "$bin/scheduler" \
+  (export DAPR_HOST_IP=127.0.0.1 && spawn scheduler "$bin/scheduler" \
     --port "$SCHEDULER_PORT" --listen-address 127.0.0.1 \
     --override-broadcast-host-port "127.0.0.1:$SCHEDULER_PORT" \
     --etcd-data-dir "$STATE/scheduler/etcd" --etcd-client-port "$SCHEDULER_ETCD_PORT" \
@@ -139,7 +165,7 @@ start_scheduler() {
     --etcd-initial-cluster "dapr-scheduler-server-0=http://127.0.0.1:$SCHEDULER_ETCD_PEER_PORT" \
     --healthz-listen-address 127.0.0.1 --healthz-port "$SCHEDULER_HEALTH_PORT" \
     --metrics-listen-address 127.0.0.1 --metrics-port "$SCHEDULER_METRICS_PORT" \
-    --log-as-json
+    --log-as-json)
   wait_for scheduler 60 http_ok "http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
 }
 
@@ -158,8 +184,9 @@ render_dapr_resources() {
   echo "$out"
 }
 
-# Per function: the token its daprd's API requires (DAPR_API_TOKEN) and the token that daprd sends
-# to the function (APP_API_TOKEN). Made once per stack, kept in .stack/tokens/ (mode 600).
+# Per function: the token its daprd's API requires (dapr), the token that daprd sends to the
+# function (app), and for publish-task-event the bearer token its clients send (clients). Made
+# once per stack, kept in $STATE/tokens/ (mode 600).
 token_of() {
   local file="$STATE/tokens/$1-$2"
   if [[ ! -s $file ]]; then
@@ -173,43 +200,86 @@ start_daprd() {
   local fn=$1 bin resources
   bin=$(dapr_bin)
   resources=$(render_dapr_resources)
-  spawn "$fn-dapr" env DAPR_HOST_IP=127.0.0.1 \
-    DAPR_API_TOKEN="$(token_of "$fn" dapr)" APP_API_TOKEN="$(token_of "$fn" app)" "$bin/daprd" \
-    --app-id "$fn" --app-port "$(fn_port "$fn")" --app-protocol http --app-channel-address 127.0.0.1 \
-    --dapr-listen-addresses 127.0.0.1 \
-    --dapr-http-port "$(dapr_http_port "$fn")" --dapr-grpc-port "$(dapr_grpc_port "$fn")" \
-    --dapr-internal-grpc-port "$(dapr_internal_port "$fn")" --metrics-port "$(dapr_metrics_port "$fn")" \
-    --metrics-listen-address 127.0.0.1 --dapr-internal-grpc-listen-address 127.0.0.1 \
-    --resources-path "$resources" --config "$ROOT/dapr/configuration.yaml" \
-    --scheduler-host-address "127.0.0.1:$SCHEDULER_PORT" --placement-host-address "" \
-    --disable-init-endpoints config,subscribe \
-    --log-as-json
+  (
+    export DAPR_HOST_IP=127.0.0.1
+    DAPR_API_TOKEN=$(token_of "$fn" dapr) APP_API_TOKEN=$(token_of "$fn" app)
+    export DAPR_API_TOKEN APP_API_TOKEN
+    spawn "$fn-dapr" "$bin/daprd" \
+      --app-id "$fn" --app-port "$(fn_port "$fn")" --app-protocol http --app-channel-address 127.0.0.1 \
+      --dapr-listen-addresses 127.0.0.1 \
+      --dapr-http-port "$(dapr_http_port "$fn")" --dapr-grpc-port "$(dapr_grpc_port "$fn")" \
+      --dapr-internal-grpc-port "$(dapr_internal_port "$fn")" --metrics-port "$(dapr_metrics_port "$fn")" \
+      --metrics-listen-address 127.0.0.1 --dapr-internal-grpc-listen-address 127.0.0.1 \
+      --resources-path "$resources" --config "$ROOT/dapr/configurations/$fn.yaml" \
+      --scheduler-host-address "127.0.0.1:$SCHEDULER_PORT" --placement-host-address "" \
+      --disable-init-endpoints config,subscribe \
+      --log-as-json
+  )
   wait_for "$fn-dapr" 60 http_ok "http://127.0.0.1:$(dapr_http_port "$fn")/v1.0/healthz/outbound"
 }
 
 # --- Functions ---------------------------------------------------------------------------------
+bundle_of() { echo "$ROOT/functions/$1/build/index.js"; }
+bundle_hash() { sha256sum "$(bundle_of "$1")" | cut -c1-16; }
+
+# Each function's configuration as its Knative Service gives it, with the local addresses; the
+# secrets come from $STATE/tokens and stay off every command line.
+function_env() {
+  local fn=$1 emit_dapr
+  emit_dapr="http://127.0.0.1:$(dapr_http_port emit-reminder)"
+  export FUNC_PORT FUNC_LOG_LEVEL=warn DAPR_HTTP_ENDPOINT DAPR_API_TOKEN
+  FUNC_PORT=$(fn_port "$fn")
+  DAPR_HTTP_ENDPOINT="http://127.0.0.1:$(dapr_http_port "$fn")"
+  DAPR_API_TOKEN=$(token_of "$fn" dapr)
+  case $fn in
+    publish-task-event)
+      export PUBLISH_API_TOKENS
+      PUBLISH_API_TOKENS=$(token_of "$fn" clients) ;;
+    schedule-reminder)
+      export DATABASE_URL APP_API_TOKEN REMINDER_JOBS_DAPR_ENDPOINT="$emit_dapr" REMINDER_JOBS_DAPR_API_TOKEN
+      export FUNC_BODY_LIMIT=4194304 # a whole Kafka record (1 MB) arrives base64-encoded in Dapr's wrapper
+      APP_API_TOKEN=$(token_of "$fn" app)
+      REMINDER_JOBS_DAPR_API_TOKEN=$(token_of emit-reminder dapr) ;;
+    emit-reminder)
+      export DATABASE_URL APP_API_TOKEN
+      APP_API_TOKEN=$(token_of "$fn" app) ;;
+  esac
+}
+
 start_function() {
-  local fn=$1 dir="$ROOT/functions/$1"
-  [[ -f $dir/build/index.js ]] || (cd "$dir" && PATH="$(node_bin):$PATH" npm run --silent build)
-  spawn "$fn" env -C "$dir" PATH="$(node_bin):$PATH" FUNC_PORT="$(fn_port "$fn")" FUNC_LOG_LEVEL=warn \
-    DAPR_HTTP_ENDPOINT="http://127.0.0.1:$(dapr_http_port "$fn")" DATABASE_URL="$DATABASE_URL" \
-    DAPR_API_TOKEN="$(token_of "$fn" dapr)" APP_API_TOKEN="$(token_of "$fn" app)" \
-    REMINDER_JOBS_DAPR_ENDPOINT="http://127.0.0.1:$(dapr_http_port emit-reminder)" \
-    REMINDER_JOBS_DAPR_API_TOKEN="$(token_of emit-reminder dapr)" \
-    "$ROOT/node_modules/.bin/faas-js-runtime" ./build/index.js
+  local fn=$1 dir="$ROOT/functions/$1" node
+  node=$(node_bin)
+  [[ -f $(bundle_of "$fn") ]] || (cd "$dir" && PATH="$node:$PATH" npm run --silent build)
+  (
+    cd "$dir"
+    export PATH="$node:$PATH"
+    function_env "$fn"
+    spawn "$fn" "$ROOT/node_modules/.bin/faas-js-runtime" ./build/index.js
+  )
+  bundle_hash "$fn" >"$RUN/$fn.bundle"
   wait_for "$fn" 30 http_ok "http://127.0.0.1:$(fn_port "$fn")/health/liveness"
 }
 
 # --- Pieces ------------------------------------------------------------------------------------
+is_function() { [[ " ${FUNCTIONS[*]} " == *" $1 "* ]]; }
+
 start_piece() {
   local piece=$1
-  if running "$piece"; then return; fi
+  if running "$piece"; then
+    # A function keeps running only on the bundle it started with: never test a stale build.
+    if is_function "$piece" && [[ "$(cat "$RUN/$piece.bundle" 2>/dev/null)" != "$(bundle_hash "$piece")" ]]; then
+      log "$piece: its bundle changed since it started; restarting it"
+      stop_piece "$piece"
+    else
+      return 0
+    fi
+  fi
   case $piece in
     kafka) start_kafka ;;
     postgres) [[ -n ${EXTERNAL_DATABASE:-} ]] || start_postgres; migrate ;;
     scheduler) start_scheduler ;;
     *-dapr) start_daprd "${piece%-dapr}" ;;
-    *) [[ " ${FUNCTIONS[*]} " == *" $piece "* ]] || die "unknown piece '$piece'"; start_function "$piece" ;;
+    *) is_function "$piece" || die "unknown piece '$piece'"; start_function "$piece" ;;
   esac
 }
 
@@ -218,15 +288,13 @@ stop_piece() {
   f=$(pidfile "$piece")
   [[ -f $f ]] || return 0
   pid=$(cat "$f")
-  if [[ $piece == postgres && $signal == TERM ]]; then
-    as_pg "$(pg_bin)/pg_ctl" -D "$STATE/postgres/data" -m fast -w stop >/dev/null 2>&1 || true
-  else
-    # Processes run in their own session: signal the whole group (java, node and their children).
-    kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || true
-  fi
+  # PostgreSQL's fast shutdown is SIGINT (SIGTERM waits for every client to disconnect).
+  [[ $piece == postgres && $signal == TERM ]] && signal=INT
+  # Processes run in their own session: signal the whole group (java, node, postgres and children).
+  kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || true
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$f"
+  rm -f "$f" "$RUN/$piece.bundle"
 }
 
 # Order matters: infrastructure, then each function before its sidecar (daprd probes the app).
@@ -253,7 +321,7 @@ listens() {
   esac
 }
 
-# What the tests and the demo read to find the stack.
+# What the tests, the demo and the benchmark read to find the stack.
 write_stack_json() {
   local fn entries=()
   for fn in "${FUNCTIONS[@]}"; do
@@ -266,7 +334,10 @@ write_stack_json() {
   "databaseUrl": "$DATABASE_URL",
   "scheduler": "127.0.0.1:$SCHEDULER_PORT",
   "stackScript": "$ROOT/scripts/stack.sh",
+  "stackDir": "$STATE",
+  "portOffset": $OFFSET,
   "logs": "$LOGS",
+  "run": "$RUN",
   "tokens": "$STATE/tokens",
   "functions": {${entries[*]}}
 }
@@ -284,6 +355,6 @@ case ${1:-} in
   start) start_piece "${2:?piece}" ;;
   stop) stop_piece "${2:?piece}" TERM ;;
   kill) stop_piece "${2:?piece}" KILL ;;
-  reset) "$0" down; rm -rf "$STATE" ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  reset) "$0" down; rm -rf "$STATE" "$(pg_dir)" ;;
+  *) sed -n '2,16p' "$0"; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test of the project, as CI runs it: lint, types, unit tests of every package, the cluster
-# manifests against the upstream validation code, then the integration and end-to-end tests
-# against the real local stack, which this script starts and stops.
+# Every test of the project, as CI runs it: lint, types, unit tests of every package, the scripts'
+# tests, the cluster manifests against the upstream validation code, then the integration and
+# end-to-end tests against a real local stack of its own, which this script starts and stops
+# (in .stack/test, 1000 ports up: a stack that demo.sh left running is not touched).
 set -euo pipefail
 # shellcheck source=setup.sh
 source "$(dirname "$0")/setup.sh"
@@ -14,12 +15,15 @@ npm run -s lint
 npm run -s typecheck
 npm run -s build
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$REPORTS/unit.json"
+npx vitest run --project scripts --reporter=default --reporter=json --outputFile.json="$REPORTS/scripts.json"
 npx vitest run --project manifests --reporter=default --reporter=json --outputFile.json="$REPORTS/manifests.json"
 
+export STACK_DIR="$ROOT/.stack/test" STACK_PORT_OFFSET=1000
+scripts/stack.sh down # whatever an interrupted run left behind: this stack is the tests' own
 scripts/stack.sh up
 trap 'scripts/stack.sh down' EXIT
 status=0
 npx vitest run --project integration --reporter=default --reporter=json \
   --outputFile.json="$REPORTS/integration.json" || status=$?
-node scripts/test-summary.mjs "$REPORTS/unit.json" "$REPORTS/manifests.json" "$REPORTS/integration.json"
+node scripts/test-summary.mjs "$REPORTS"/{unit,scripts,manifests,integration}.json
 exit "$status"
