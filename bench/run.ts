@@ -4,11 +4,11 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import { Producer } from "@platformatic/kafka";
 import pg from "pg";
 import { toStructuredCloudEvent, type TaskDeleted } from "@todo/shared";
 import { binaryEvent, taskPayload } from "../tests/support/fixtures.ts";
-import { post, readTopic, sleep, stack, tokenOf } from "../tests/support/stack.ts";
+import { post, sleep, stack, tokenOf, waitForTopic } from "../tests/support/stack.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const RUN = Date.now().toString(36);
@@ -65,18 +65,19 @@ async function publishLatency(events: number): Promise<void> {
     if (answer.status !== 202) throw new Error(`publish answered ${answer.status}`);
   }
   // Baseline: the same structured CloudEvent produced straight to the topic (acks=all, keyed).
-  const producer = new Kafka({ clientId: "bench", brokers: [stack().kafka], logLevel: logLevel.NOTHING }).producer();
-  await producer.connect();
+  const producer = new Producer({ clientId: "bench", bootstrapBrokers: [stack().kafka], acks: -1 });
   const direct: number[] = [];
   for (let i = 0; i < events; i++) {
     const value = JSON.stringify(toStructuredCloudEvent(deleted(`${RUN}-direct-${i}`, `bench-${i % 50}`)));
     const started = now();
-    await producer.send({ topic: "task-events", acks: -1, messages: [{ key: `bench-${i % 50}`, value }] });
+    await producer.send({
+      messages: [{ topic: "task-events", key: Buffer.from(`bench-${i % 50}`), value: Buffer.from(value) }],
+    });
     direct.push(now() - started);
   }
-  await producer.disconnect();
+  await producer.close();
   const fn = record("publish latency: POST -> Dapr confirmed", viaFunction, "ms", { p99: 25, label: "p99 <= 25 ms" });
-  const base = record("baseline: kafkajs producer -> broker ack", direct, "ms");
+  const base = record("baseline: Kafka producer -> broker ack", direct, "ms");
   const ratio = fn.p50 / base.p50;
   figures.push({
     name: "Dapr + function cost (p50 ratio to baseline)",
@@ -132,7 +133,7 @@ async function reminderLateness(reminders: number, spreadMs: number): Promise<vo
     );
     if (answer.status !== 202) throw new Error(`publish answered ${answer.status}`);
   }
-  const fired = await readTopic("reminders", (r) => due.has(r.key ?? ""), {
+  const fired = await waitForTopic("reminders", (r) => due.has(r.key ?? ""), {
     enough: (records) => new Set(records.map((r) => r.key)).size >= reminders,
     timeoutMs: spreadMs + 15_000,
   });
@@ -190,6 +191,7 @@ async function coldStart(starts: number): Promise<void> {
         FUNC_PORT: String(port),
         DAPR_HTTP_ENDPOINT: stack().functions["publish-task-event"].dapr,
         DAPR_API_TOKEN: tokenOf("publish-task-event", "dapr"),
+        PUBLISH_API_TOKENS: tokenOf("publish-task-event", "clients"),
       },
       stdio: "ignore",
     });
@@ -205,7 +207,7 @@ async function coldStart(starts: number): Promise<void> {
     const sent = now();
     const answer = await fetch(`http://127.0.0.1:${port}/`, {
       method: "POST",
-      headers: request.headers,
+      headers: { ...request.headers, authorization: `Bearer ${tokenOf("publish-task-event", "clients")}` },
       body: request.body,
     });
     firstEvent.push(now() - sent);
@@ -219,7 +221,7 @@ async function coldStart(starts: number): Promise<void> {
 
 function residentMemory(when: string): void {
   for (const fn of ["publish-task-event", "schedule-reminder", "emit-reminder"]) {
-    const pid = readFileSync(join(ROOT, ".stack", "run", `${fn}.pid`), "utf8").trim();
+    const pid = readFileSync(join(stack().run, `${fn}.pid`), "utf8").trim();
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
     const mb = round(rssKb / 1024);
     figures.push({

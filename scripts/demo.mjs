@@ -1,30 +1,18 @@
 #!/usr/bin/env node
 // The main job, on the running local stack: post a TaskCreated with a reminder a few seconds ahead
-// to publish-task-event, then watch the `reminders` topic until its ReminderDue arrives.
+// to publish-task-event (as the chat API would, with its bearer token), then watch the `reminders`
+// topic until its ReminderDue arrives.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Kafka, logLevel } from "kafkajs";
+import { join } from "node:path";
+import { waitForRecords } from "./kafka-topics.ts";
 
 const stack = JSON.parse(readFileSync(new URL("../.stack/stack.json", import.meta.url), "utf8"));
+const clientToken = readFileSync(join(stack.tokens, "publish-task-event-clients"), "utf8").trim();
 const leadSeconds = Number(process.argv[2] ?? 5);
 const taskId = `demo-${randomUUID().slice(0, 8)}`;
 const remindAt = new Date(Date.now() + leadSeconds * 1000).toISOString();
 const say = (message) => console.log(`[${new Date().toISOString()}] ${message}`);
-
-const consumer = new Kafka({ clientId: "demo", brokers: [stack.kafka], logLevel: logLevel.NOTHING }).consumer({
-  groupId: `demo-${taskId}`,
-});
-await consumer.connect();
-await consumer.subscribe({ topic: "reminders", fromBeginning: false });
-const arrived = new Promise((resolve) => {
-  void consumer.run({
-    eachMessage: async ({ message }) => {
-      if (message.key?.toString() === taskId) resolve(message);
-    },
-  });
-});
-// Let the consumer join before the reminder can fire.
-await new Promise((resolve) => setTimeout(resolve, 1500));
 
 const event = {
   user_id: "demo-user",
@@ -41,14 +29,15 @@ const event = {
     updated_at: new Date().toISOString(),
   },
 };
-const eventId = randomUUID();
-say(`POST TaskCreated ${taskId} (reminder at ${remindAt}) to ${stack.functions["publish-task-event"].url}`);
-const response = await fetch(stack.functions["publish-task-event"].url, {
+const url = stack.functions["publish-task-event"].url;
+say(`POST TaskCreated ${taskId} (reminder at ${remindAt}) to ${url}`);
+const response = await fetch(url, {
   method: "POST",
   headers: {
+    authorization: `Bearer ${clientToken}`,
     "content-type": "application/json",
     "ce-specversion": "1.0",
-    "ce-id": eventId,
+    "ce-id": randomUUID(),
     "ce-source": "/todo/chat-api",
     "ce-type": "com.todo.task.created.v1",
     "ce-time": new Date().toISOString(),
@@ -59,16 +48,14 @@ say(`publish-task-event answered ${response.status} ${await response.text()}`);
 if (response.status !== 202) process.exit(1);
 
 say("waiting for ReminderDue on topic 'reminders' ...");
-const timeout = new Promise((resolve) => setTimeout(() => resolve(undefined), (leadSeconds + 15) * 1000));
-const message = await Promise.race([arrived, timeout]);
-await consumer.disconnect();
-if (!message) {
+const [record] = await waitForRecords(stack.kafka, "reminders", (r) => r.key === taskId, {
+  enough: (records) => records.length > 0,
+  timeoutMs: (leadSeconds + 15) * 1000,
+});
+if (!record) {
   say(`no ReminderDue arrived; see the logs in ${stack.logs}`);
   process.exit(1);
 }
-const reminder = JSON.parse(message.value.toString());
-const lateness = Number(message.timestamp) - Date.parse(remindAt);
-say(`ReminderDue arrived (key ${message.key}, ${lateness} ms after the reminder time):`);
-console.log(
-  JSON.stringify({ type: reminder.type, id: reminder.id, subject: reminder.subject, data: reminder.data }, null, 2),
-);
+say(`ReminderDue arrived (key ${record.key}, ${record.timestamp - Date.parse(remindAt)} ms after the reminder time):`);
+const { type, id, subject, data } = record.value;
+console.log(JSON.stringify({ type, id, subject, data }, null, 2));

@@ -1,14 +1,13 @@
 import fc from "fast-check";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CLOUDEVENT_TYPE, Payload, Timestamp } from "@todo/shared";
 import { RUN_ID, taskPayload, type CloudEventRequest } from "../support/fixtures.ts";
-import { cloudEventId, post, produceRaw, readTopic, sleep, stack } from "../support/stack.ts";
+import { cloudEventId, post, readTopicToEnd } from "../support/stack.ts";
 
 /**
- * Property-based: hundreds of generated malformed requests at publish-task-event, and malformed
- * records at the consumers through Kafka. Every HTTP answer is a 4xx with a reason, never a 5xx;
- * nothing invalid reaches a topic or the database; invalid records end on the dead-letter topic.
+ * Property-based: hundreds of generated malformed requests at publish-task-event. Every answer is
+ * a 4xx with a reason, never a 5xx, and nothing invalid reaches a topic. (Malformed records at
+ * the consumers: consumer-poison.test.ts.)
  */
 const RUNS_PER_KIND = 90;
 let sent = 0;
@@ -105,6 +104,31 @@ const malformed: Record<string, fc.Arbitrary<CloudEventRequest>> = {
       body: `{"user_id":"u","task":${'{"a":'.repeat(depth)}1${"}".repeat(depth)}}`,
     })),
   ),
+  // Text a consumer could not store: NUL (PostgreSQL refuses it) or a lone surrogate (it would
+  // be silently replaced), in any text field.
+  "text PostgreSQL cannot store": fc
+    .tuple(
+      fc.constantFrom("user_id", "task.title", "task.description", "task.tags"),
+      fc.constantFrom("\u0000", "a\u0000b", "\ud800", "x\udfffy"),
+    )
+    .map(([field, text]) => {
+      const data = validData(`t-${sent}`);
+      const task = data["task"] as Record<string, unknown>;
+      if (field === "user_id") data["user_id"] = text;
+      else if (field === "task.tags") task["tags"] = [text];
+      else task[field.slice(5)] = `milk ${text}`;
+      return { headers: validHeaders(nextId()), body: JSON.stringify(data) };
+    }),
+  // The envelope is checked with the consumers' own schema: beyond its limits is refused here.
+  "envelope beyond the consumers' limits": fc
+    .tuple(fc.constantFrom("ce-id", "ce-source", "ce-correlationid"), fc.integer({ min: 513, max: 4000 }))
+    .map(([header, length]) => ({
+      headers: {
+        ...validHeaders(nextId()),
+        [header]: `${header === "ce-id" ? `${RUN_ID}-fuzz-` : "/"}${"x".repeat(length)}`,
+      },
+      body: JSON.stringify(validData(`t-${sent}`)),
+    })),
   "unknown event types": fc.string().map((type) => ({
     headers: { ...validHeaders(nextId()), "ce-type": `com.todo.${type}` },
     body: JSON.stringify(validData("t")),
@@ -155,49 +179,8 @@ describe("publish-task-event under generated malformed requests", () => {
 
   it("threw at least 500 requests, and none of them reached a topic", async () => {
     expect(answers.length).toBeGreaterThanOrEqual(500);
-    const leaked = await readTopic("task-events", (record) => cloudEventId(record).startsWith(`${RUN_ID}-fuzz-`), {
-      timeoutMs: 4000,
-    });
+    // Read to the topic's end as it stands after every answer: an accepted event would be there.
+    const leaked = await readTopicToEnd("task-events", (record) => cloudEventId(record).startsWith(`${RUN_ID}-fuzz-`));
     expect(leaked).toEqual([]);
-  });
-});
-
-describe("the consumers under malformed records on task-events", () => {
-  const db = new pg.Client({ connectionString: stack().databaseUrl });
-  beforeAll(() => db.connect());
-  afterAll(() => db.end());
-
-  it("sends every malformed record to the dead-letter topic and writes nothing", async () => {
-    const records = fc.sample(
-      fc.oneof(
-        fc.string(),
-        fc.json(),
-        fc
-          .record({ specversion: fc.constant("1.0"), id: fc.string(), data: fc.anything() })
-          .map((o) => JSON.stringify(o)),
-        fc.constant(
-          JSON.stringify({ specversion: "1.0", id: "x", data: { event_type: "TaskCreated", task: { id: "x" } } }),
-        ),
-      ),
-      { numRuns: 60, seed: 42 },
-    );
-    const key = `${RUN_ID}-poison-stream`;
-    await produceRaw(
-      "task-events",
-      records.map((value) => ({ key, value })),
-    );
-    const dead = await readTopic("task-events-dlq", (r) => r.key === key, {
-      enough: (r) => r.length >= records.length,
-      timeoutMs: 30_000,
-    });
-    expect(dead).toHaveLength(records.length);
-    await sleep(500);
-    const written = await db.query("SELECT count(*)::int AS n FROM processed_events WHERE task_id LIKE $1", [
-      `${RUN_ID}%`,
-    ]);
-    const reminders = await db.query("SELECT count(*)::int AS n FROM reminders WHERE task_id LIKE $1", [
-      `${RUN_ID}-fuzz%`,
-    ]);
-    expect([written.rows[0], reminders.rows[0]]).toEqual([{ n: 0 }, { n: 0 }]);
   });
 });

@@ -6,13 +6,14 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toStructuredCloudEvent, type TaskCreated } from "@todo/shared";
 import { RUN_ID, taskPayload } from "../support/fixtures.ts";
-import { produceRaw, readTopic, sleep, stack } from "../support/stack.ts";
+import { consumerCaughtUp, produceRaw, stack, waitForTopic } from "../support/stack.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const dlq = (...args: string[]) =>
   execFileSync("node", ["--no-warnings", join(ROOT, "scripts", "dlq.ts"), ...args], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, STACK_DIR: stack().stackDir },
   });
 
 describe("dead-letter replay", () => {
@@ -33,14 +34,20 @@ describe("dead-letter replay", () => {
     };
     const broken = { ...toStructuredCloudEvent(event), data: { ...event, schema_version: 7 } };
     await produceRaw("task-events", [{ key: taskId, value: JSON.stringify(broken) }]);
-    const [dead] = await readTopic("task-events-dlq", (r) => r.key === taskId, {
+    const [dead] = await waitForTopic("task-events-dlq", (r) => r.key === taskId, {
       enough: (r) => r.length >= 1,
       timeoutMs: 15_000,
     });
     expect(dead).toBeDefined();
     const at = `${dead!.partition}:${dead!.offset}`;
 
-    expect(dlq("list")).toContain(`${at}\tkey=${taskId}\tINVALID data.schema_version`);
+    const listed = dlq("list");
+    expect(listed).toContain(`${at}\tkey=${taskId}\tINVALID data.schema_version`);
+    expect(listed).toMatch(
+      new RegExp(
+        `dead-lettered by schedule-reminder from task-events/\\d+@\\d+: invalid task event: data.schema_version`,
+      ),
+    );
     expect(() => dlq("replay", at)).toThrow(/still invalid/);
 
     const fixed = join(mkdtempSync(join(tmpdir(), "dlq-")), "fixed.json");
@@ -51,8 +58,9 @@ describe("dead-letter replay", () => {
     const stored = async () =>
       (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM processed_events WHERE task_id = $1", [taskId]))
         .rows[0]!.n;
-    for (let waited = 0; (await stored()) === 0 && waited < 15_000; waited += 200) await sleep(200);
-    await sleep(1_000);
+    // Both replays are on the topic (produce waits for the broker); once the consumer has processed
+    // the topic to its end, the event was applied exactly once.
+    await consumerCaughtUp();
     expect(await stored()).toBe(1);
     const reminder = await db.query("SELECT status, version FROM reminders WHERE task_id = $1", [taskId]);
     expect(reminder.rows).toEqual([{ status: "PENDING", version: 1 }]);

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
 import { describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ interface Resource {
 }
 
 const daprResources = [
-  "dapr/configuration.yaml",
+  ...readdirSync(join(ROOT, "dapr", "configurations")).map((f) => `dapr/configurations/${f}`),
   "dapr/resiliency.yaml",
   ...readdirSync(join(ROOT, "dapr", "components")).map((f) => `dapr/components/${f}`),
   ...readdirSync(join(ROOT, "dapr", "subscriptions")).map((f) => `dapr/subscriptions/${f}`),
@@ -80,6 +80,12 @@ describe("Dapr resources against the CRD schemas of Dapr 1.18", () => {
       brokers: "redpanda.redpanda:9092",
       consumerGroup: "todo-consumers",
       authType: "none",
+      // No record header becomes an HTTP header of a delivery (a poison class), keys are escaped.
+      excludeHeaderMetaRegex: ".*",
+      escapeHeaders: "true",
+      publishingScopes:
+        "publish-task-event=task-events,task-updates;schedule-reminder=task-events-dlq;emit-reminder=reminders",
+      subscriptionScopes: "publish-task-event=;schedule-reminder=task-events;emit-reminder=",
     });
     const subscription = readYaml(join(ROOT, "dapr", "subscriptions", "task-events.yaml")) as {
       scopes: string[];
@@ -106,6 +112,43 @@ function unknownValues(ours: unknown, chart: unknown): string[] {
   });
 }
 
+describe("least privilege between the sidecars", () => {
+  const allowed = (fn: string) =>
+    (
+      readYaml(join(ROOT, "dapr", "configurations", `${fn}.yaml`)) as { spec: { api: { allowed: { name: string }[] } } }
+    ).spec.api.allowed
+      .map((rule) => rule.name)
+      .sort();
+
+  it("each daprd opens only the Dapr APIs its function uses", () => {
+    expect(allowed("publish-task-event")).toEqual(["publish"]);
+    expect(allowed("schedule-reminder")).toEqual(["publish"]);
+    expect(allowed("emit-reminder")).toEqual(["jobs", "publish"]);
+  });
+
+  it("each Dapr Shared daprd runs with its own configuration and its tokens from its own Secret", () => {
+    const template = readFileSync(join(ROOT, "cluster", "charts", "dapr-shared", "templates", "daprd.yaml"), "utf8");
+    expect(template).toContain("--config={{ $app }}");
+    expect(template).toContain("name: {{ $app }}-tokens");
+    expect(template).toContain("automountServiceAccountToken: false");
+  });
+});
+
+describe("no secret on a command line", () => {
+  it("no script passes a secret to helm or kubectl as an argument", () => {
+    for (const script of execFileSync("bash", ["-c", `cd ${ROOT} && ls scripts/*.sh scripts/*/*.sh`], {
+      encoding: "utf8",
+    })
+      .trim()
+      .split("\n")) {
+      const text = readFileSync(join(ROOT, script), "utf8");
+      expect(text, script).not.toMatch(/--set[= ]\S*token/i);
+      expect(text, script).not.toMatch(/--from-literal/);
+      expect(text, script).not.toMatch(/\benv\s[^\n]*(TOKEN|PASSWORD|DATABASE_URL)=/);
+    }
+  });
+});
+
 describe("Helm values against the chart's own value names", () => {
   it("values-dev uses only values the Dapr 1.18 chart (and its subcharts) define", () => {
     const chartDir = join(daprRelease(), "charts", "dapr");
@@ -120,7 +163,7 @@ describe("Helm values against the chart's own value names", () => {
 });
 
 describe("shell scripts", () => {
-  const scripts = execFileSync("bash", ["-c", `cd ${ROOT} && ls scripts/*.sh scripts/install/*.sh cluster/*.sh`], {
+  const scripts = execFileSync("bash", ["-c", `cd ${ROOT} && ls scripts/*.sh scripts/*/*.sh`], {
     encoding: "utf8",
   })
     .trim()
@@ -147,7 +190,8 @@ describe("shell scripts", () => {
       "minikube start --cpus=2 --memory=4096",
       "helm upgrade --install dapr dapr/dapr",
       "redpanda/redpanda",
-      "dapr/dapr-shared",
+      "helm upgrade --install dapr-shared",
+      "(Secret publish-task-event-clients: tokens)",
       "func deploy --path",
     ]) {
       expect(printed).toContain(step);

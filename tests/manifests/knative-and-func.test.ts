@@ -38,6 +38,20 @@ describe("Knative Services: defaults + validation as the Knative webhook applies
     }
   });
 
+  it("keeps the internal functions cluster-local: only their daprd calls them", () => {
+    const visibility = (path: string) =>
+      (parse(readFileSync(path, "utf8")) as { metadata: { labels: Record<string, string> } }).metadata.labels[
+        "networking.knative.dev/visibility"
+      ];
+    expect(services.map(visibility)).toEqual([undefined, "cluster-local", "cluster-local"]);
+    for (const fn of ["schedule-reminder", "emit-reminder"]) {
+      const func = parse(readFileSync(join(ROOT, "functions", fn, "func.yaml"), "utf8")) as {
+        deploy: { labels: { key: string; value: string }[] };
+      };
+      expect(func.deploy.labels).toContainEqual({ key: "networking.knative.dev/visibility", value: "cluster-local" });
+    }
+  });
+
   it("refuses a broken Service", () => {
     const broken = brokenCopy(services[0]!, (text) => text.replace('min-scale: "0"', 'min-scale: "-1"'));
     expect(manifestCheck("ksvc", broken)).toMatchObject({ ok: false });

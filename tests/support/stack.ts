@@ -3,31 +3,55 @@ import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import {
+  consumedToEnd,
+  produce,
+  readToEnd,
+  waitForRecords,
+  type RecordToSend,
+  type TopicRecord,
+} from "../../scripts/kafka-topics.ts";
 import type { CloudEventRequest } from "./fixtures.ts";
 
+export type { TopicRecord };
 export type FunctionName = "publish-task-event" | "schedule-reminder" | "emit-reminder";
 
 export interface StackInfo {
   readonly kafka: string;
   readonly databaseUrl: string;
   readonly stackScript: string;
+  readonly stackDir: string;
   readonly logs: string;
+  readonly run: string;
   readonly tokens: string;
   readonly functions: Record<FunctionName, { readonly url: string; readonly dapr: string }>;
 }
 
-export const STACK_FILE = join(import.meta.dirname, "..", "..", ".stack", "stack.json");
+/** The stack under test: STACK_DIR (test.sh sets its own), else the default one of demo.sh. */
+export const STACK_DIR = process.env["STACK_DIR"] ?? join(import.meta.dirname, "..", "..", ".stack");
+export const STACK_FILE = join(STACK_DIR, "stack.json");
 
+let info: StackInfo | undefined;
 /** Where the running local stack listens (written by `scripts/stack.sh up`). */
 export function stack(): StackInfo {
-  return JSON.parse(readFileSync(STACK_FILE, "utf8")) as StackInfo;
+  info ??= JSON.parse(readFileSync(STACK_FILE, "utf8")) as StackInfo;
+  return info;
 }
 
 /** Starts, stops or kill -9s one piece of the stack (kafka, postgres, <function>, <function>-dapr, ...). */
 export async function stackCtl(action: "start" | "stop" | "kill", piece: string): Promise<void> {
-  await promisify(execFile)(stack().stackScript, [action, piece], { timeout: 120_000 });
+  await promisify(execFile)(stack().stackScript, [action, piece], {
+    timeout: 120_000,
+    env: { ...process.env, STACK_DIR: stack().stackDir },
+  });
 }
+
+/** The Dapr API token, app API token or client token of a function on the local stack. */
+export const tokenOf = (fn: FunctionName, kind: "dapr" | "app" | "clients") =>
+  readFileSync(join(stack().tokens, `${fn}-${kind}`), "utf8").trim();
+
+/** What a client of publish-task-event sends to authenticate (RFC 6750 bearer token). */
+export const clientAuthorization = () => ({ authorization: `Bearer ${tokenOf("publish-task-event", "clients")}` });
 
 export interface HttpAnswer {
   readonly status: number;
@@ -36,141 +60,92 @@ export interface HttpAnswer {
 }
 
 /**
- * POSTs a request to a function. Plain node:http rather than fetch: when the function refuses a
- * body that is too large it answers 413 and closes while the body is still being written; fetch
- * then reports only the broken pipe, while here the answer that did arrive wins.
+ * POSTs a request to a function; to publish-task-event with the client's bearer token unless the
+ * request says otherwise (`authenticated: false`).
  */
-export function post(fn: FunctionName, request: CloudEventRequest): Promise<HttpAnswer> {
+export function post(
+  fn: FunctionName,
+  request: CloudEventRequest,
+  { authenticated = true, method = "POST" }: { authenticated?: boolean; method?: string } = {},
+): Promise<HttpAnswer> {
+  const headers = {
+    ...(authenticated && fn === "publish-task-event" ? clientAuthorization() : {}),
+    ...request.headers,
+  };
+  return httpCall(stack().functions[fn].url, method, headers, request.body);
+}
+
+/**
+ * One HTTP request, by plain node:http rather than fetch: when a server refuses a request before
+ * reading its body (a 413, a 415) it answers and closes while the body is still being written;
+ * fetch then reports only the broken pipe, while here the answer that did arrive wins.
+ */
+export function httpCall(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Buffer,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const outgoing = httpRequest(
-      stack().functions[fn].url,
-      { method: "POST", headers: request.headers },
-      (response) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let body: Record<string, unknown>;
-          try {
-            body = JSON.parse(text) as Record<string, unknown>;
-          } catch {
-            body = { text };
-          }
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) {
-            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-          }
-          resolve({ status: response.statusCode ?? 0, headers, body });
-        });
-        response.on("error", reject);
-      },
-    );
+    const outgoing = httpRequest(url, { method, headers }, (response) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          parsed = { text };
+        }
+        const answerHeaders = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value !== undefined) answerHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
+        }
+        resolve({ status: response.statusCode ?? 0, headers: answerHeaders, body: parsed });
+      });
+      response.on("error", reject);
+    });
     outgoing.on("error", (error) => {
       // The answer may still be on its way in when the write side breaks: give it a moment.
       setTimeout(() => {
         if (!answered) reject(error);
       }, 200);
     });
-    outgoing.end(request.body);
+    outgoing.end(body);
   });
 }
 
-export interface TopicRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  /** When the broker got it (producer create time), ms since the epoch. */
-  readonly timestamp: number;
-  readonly key: string | undefined;
-  readonly headers: Record<string, string>;
-  readonly value: Record<string, unknown>;
-}
+/** Every record of `topic` that matches, up to the topic's end as it stands now: a complete read. */
+export const readTopicToEnd = (topic: string, matches: (record: TopicRecord) => boolean) =>
+  readToEnd(stack().kafka, topic, matches);
 
-function toRecord(topic: string, partition: number, message: KafkaMessage): TopicRecord {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
-  return {
-    topic,
-    partition,
-    offset: Number(message.offset),
-    timestamp: Number(message.timestamp),
-    key: message.key?.toString(),
-    headers,
-    value: parseValue(message.value?.toString() ?? ""),
-  };
-}
-
-/** Records are JSON objects, except what a misbehaving producer wrote: that is kept as `raw`. */
-function parseValue(text: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === "object" && value !== null) return value as Record<string, unknown>;
-  } catch {
-    // not JSON
-  }
-  return { raw: text };
-}
-
-/**
- * Reads a topic from the beginning with a fresh consumer group and returns the records that match,
- * once `enough(records)` holds or `timeoutMs` passed (then it returns what it has).
- */
-export async function readTopic(
+/** The records that match, read until `enough` holds or `timeoutMs` passes (then what arrived). */
+export const waitForTopic = (
   topic: string,
   matches: (record: TopicRecord) => boolean,
-  {
-    enough = () => false,
-    timeoutMs = 10_000,
-  }: { enough?: (records: TopicRecord[]) => boolean; timeoutMs?: number } = {},
-): Promise<TopicRecord[]> {
-  const kafka = new Kafka({ clientId: "tests", brokers: [stack().kafka], logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `tests-${topic}-${Date.now()}-${Math.random()}` });
-  const found: TopicRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      void consumer.run({
-        eachMessage: ({ partition, message }) => {
-          const record = toRecord(topic, partition, message);
-          if (matches(record)) found.push(record);
-          if (enough(found)) {
-            clearTimeout(timer);
-            resolve();
-          }
-          return Promise.resolve();
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return found;
-}
+  options: { enough: (records: TopicRecord[]) => boolean; timeoutMs: number },
+) => waitForRecords(stack().kafka, topic, matches, options);
 
-/** The CloudEvent id of a record on a topic (Dapr keeps the structured CloudEvent as the value). */
-/** Records that are no CloudEvent (a misbehaving producer's) have none: "". */
+/**
+ * Waits until schedule-reminder (consumer group todo-consumers) has processed every record now on
+ * task-events: after that, what it did not write to the database, it never will.
+ */
+export const consumerCaughtUp = async () => {
+  if (!(await consumedToEnd(stack().kafka, "todo-consumers", "task-events", 30_000))) {
+    throw new Error("schedule-reminder did not process task-events to its end within 30 s");
+  }
+};
+
+/** Writes records straight to a topic, as a misbehaving producer would. */
+export const produceRaw = (topic: string, records: readonly RecordToSend[]) => produce(stack().kafka, topic, records);
+
+/** The CloudEvent id of a record on a topic; records that are no CloudEvent have none: "". */
 export const cloudEventId = (record: TopicRecord) => {
   const id = record.value["id"];
   return typeof id === "string" ? id : "";
 };
 
-/** Writes records straight to a topic, as a misbehaving producer would. */
-export async function produceRaw(topic: string, messages: { key: string; value: string }[]): Promise<void> {
-  const producer = new Kafka({ clientId: "tests", brokers: [stack().kafka], logLevel: logLevel.NOTHING }).producer();
-  await producer.connect();
-  try {
-    await producer.send({ topic, messages });
-  } finally {
-    await producer.disconnect();
-  }
-}
-
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The Dapr API token or app API token of a function on the local stack (.stack/tokens/). */
-export const tokenOf = (fn: FunctionName, kind: "dapr" | "app") =>
-  readFileSync(join(stack().tokens, `${fn}-${kind}`), "utf8").trim();

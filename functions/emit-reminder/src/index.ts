@@ -6,58 +6,87 @@
  * trigger (or the sweep) publishes the identical event again rather than losing it.
  */
 import type { Context } from "faas-js-runtime";
+import { z } from "zod";
 import { ReminderStore, type ReminderState } from "@todo/reminder-store";
 import {
   DaprSidecar,
   InFlight,
   ReminderTrigger,
+  classifyFailure,
   createLogger,
+  databaseUrl,
+  httpEndpoint,
+  loadConfig,
+  milliseconds,
+  parseCloudEventsInTheHandler,
   problem,
   publishEvent,
   refuseUnlessFromSidecar,
   routeDaprJobTriggersToRoot,
+  secret,
+  throwUnlessOk,
   type FunctionResponse,
 } from "@todo/shared";
 import { judgeTrigger, reminderDueEvent } from "./reminder-due.ts";
 
-const PUBSUB = process.env["PUBSUB_NAME"] ?? "kafka-pubsub";
+const SERVICE = "emit-reminder";
 const SWEEP_JOB = "reminder-sweep";
-const SWEEP_SCHEDULE = process.env["SWEEP_SCHEDULE"] ?? "@every 10m";
-// A trigger normally fires on time; the sweep only takes reminders this late, to not race it.
-const SWEEP_GRACE_MS = Number(process.env["SWEEP_GRACE_MS"] ?? 5_000);
-
-const log = createLogger("emit-reminder");
-const store = ReminderStore.fromEnv();
-const dapr = DaprSidecar.fromEnv();
+const config = loadConfig(SERVICE, (devMode) =>
+  z.object({
+    DATABASE_URL: databaseUrl(devMode),
+    APP_API_TOKEN: secret(devMode),
+    DAPR_HTTP_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
+    DAPR_API_TOKEN: secret(devMode),
+    PUBSUB_NAME: z.string().min(1).default("kafka-pubsub"),
+    SWEEP_SCHEDULE: z.string().min(1).default("@every 10m"),
+    // A trigger normally fires on time; the sweep only takes reminders this late, to not race it.
+    SWEEP_GRACE_MS: milliseconds(5_000),
+    SHUTDOWN_DRAIN_MS: milliseconds(10_000),
+  }),
+);
+const log = createLogger(SERVICE);
+const store = new ReminderStore(config.DATABASE_URL);
+const dapr = new DaprSidecar({ endpoint: config.DAPR_HTTP_ENDPOINT, apiToken: config.DAPR_API_TOKEN });
 const inFlight = new InFlight();
 
 export function init(): void {
+  parseCloudEventsInTheHandler();
   routeDaprJobTriggersToRoot();
+  if (config.localDevMode) log.warn("local development mode: calls are not authenticated");
   void ensureSweepJob();
 }
 
 export async function handle(context: Context): Promise<FunctionResponse> {
-  const refused = refuseUnlessFromSidecar(context.headers);
+  const refused = refuseUnlessFromSidecar(context.headers, config.APP_API_TOKEN);
   if (refused) return refused;
   const job = (context.query as { job?: unknown } | undefined)?.job;
-  if (job === SWEEP_JOB) return inFlight.track(retryLaterOnError(sweep()));
+  if (job === SWEEP_JOB) return inFlight.track(answerFailures(sweep()));
   const trigger = ReminderTrigger.safeParse(context.body);
   if (typeof job !== "string" || !trigger.success) {
-    log.warn({ job, body: context.body }, "not a reminder trigger");
+    log.warn({ job }, "not a reminder trigger");
     return problem(400, "not a reminder trigger", {
       detail: "expected POST /job/<name> from Dapr with {task_id, version}",
     });
   }
-  return inFlight.track(retryLaterOnError(fireIfCurrent(trigger.data)));
+  return inFlight.track(answerFailures(fireIfCurrent(trigger.data)));
 }
 
-/** PostgreSQL unavailable (or any other surprise): 503, so that Dapr retries the trigger. */
-async function retryLaterOnError(work: Promise<FunctionResponse>): Promise<FunctionResponse> {
+/**
+ * A failure that can pass (database or broker unavailable) answers 503, so that Dapr retries the
+ * trigger; one that never will answers 200 "not fired" and is logged as an error, so that the
+ * trigger stops instead of retrying for ten minutes.
+ */
+async function answerFailures(work: Promise<FunctionResponse>): Promise<FunctionResponse> {
   try {
     return await work;
   } catch (error) {
-    log.warn({ err: error }, "trigger failed: Dapr will retry it");
-    return problem(503, "reminder store unavailable", { retryAfterSeconds: 2 });
+    const failure = classifyFailure(error);
+    if (failure.kind === "transient") {
+      log.warn({ reason: failure.reason }, "trigger failed: Dapr will retry it");
+      return problem(503, "reminder not fired yet", { detail: failure.reason, retryAfterSeconds: 2 });
+    }
+    log.error({ reason: failure.reason }, "trigger can never fire: given up");
+    return { statusCode: 200, headers: {}, body: { fired: false, reason: failure.reason } };
   }
 }
 
@@ -71,7 +100,7 @@ async function fireIfCurrent(trigger: ReminderTrigger): Promise<FunctionResponse
     : { statusCode: 200, headers: {}, body: { fired: false } };
 }
 
-/** Publishes, then marks SENT; any failure answers 503 so that Dapr retries the trigger. */
+/** Publishes, then marks SENT; a failure throws, and says whether a retry can help. */
 async function fire(reminder: ReminderState): Promise<FunctionResponse> {
   const event = reminderDueEvent(reminder);
   const eventLog = log.child({
@@ -79,11 +108,7 @@ async function fire(reminder: ReminderState): Promise<FunctionResponse> {
     correlation_id: event.correlation_id,
     task_id: reminder.taskId,
   });
-  const published = await publishEvent(dapr, event, PUBSUB);
-  if (!published.ok) {
-    eventLog.warn({ reason: published.reason }, "ReminderDue not published: the trigger will be retried");
-    return problem(503, "reminder not published", { detail: published.reason, retryAfterSeconds: 5 });
-  }
+  throwUnlessOk(await publishEvent(dapr, event, config.PUBSUB_NAME), "ReminderDue not published");
   const marked = await store.markSent(reminder.taskId, reminder.version, new Date());
   eventLog.info({ marked, lateness_ms: Date.now() - reminder.remindAt!.getTime() }, "ReminderDue published");
   return { statusCode: 200, headers: {}, body: { fired: true, event_id: event.event_id } };
@@ -91,10 +116,14 @@ async function fire(reminder: ReminderState): Promise<FunctionResponse> {
 
 /** The safety net: fires PENDING reminders whose trigger was lost or failed for good. */
 async function sweep(): Promise<FunctionResponse> {
-  const overdue = await store.overdue(new Date(Date.now() - SWEEP_GRACE_MS), 100);
-  const answers = [];
-  for (const reminder of overdue) answers.push(await fire(reminder));
-  const failed = answers.filter((answer) => answer.statusCode !== 200).length;
+  const overdue = await store.overdue(new Date(Date.now() - config.SWEEP_GRACE_MS), 100);
+  let failed = 0;
+  for (const reminder of overdue) {
+    await fire(reminder).catch((error: unknown) => {
+      failed++;
+      log.warn({ task_id: reminder.taskId, reason: classifyFailure(error).reason }, "sweep could not fire");
+    });
+  }
   log.info({ overdue: overdue.length, failed }, "sweep done");
   return failed > 0
     ? problem(503, "some overdue reminders were not published", { retryAfterSeconds: 5 })
@@ -107,7 +136,7 @@ async function sweep(): Promise<FunctionResponse> {
  */
 async function ensureSweepJob(): Promise<void> {
   for (let attempt = 1; attempt <= 60; attempt++) {
-    const outcome = await dapr.scheduleRecurringJob(SWEEP_JOB, SWEEP_SCHEDULE, {});
+    const outcome = await dapr.scheduleRecurringJob(SWEEP_JOB, config.SWEEP_SCHEDULE, {});
     if (outcome.ok) return;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
@@ -115,6 +144,6 @@ async function ensureSweepJob(): Promise<void> {
 }
 
 export async function shutdown(): Promise<void> {
-  await inFlight.drain(Number(process.env["SHUTDOWN_DRAIN_MS"] ?? 10_000));
+  await inFlight.drain(config.SHUTDOWN_DRAIN_MS);
   await store.disconnect();
 }

@@ -1,41 +1,65 @@
 /**
  * publish-task-event: the chat API posts task changes as HTTP CloudEvents; each valid one is
  * published through the Dapr sidecar to `task-events` (and `task-updates` for TaskUpdated),
- * keyed by task id. 202 only after Dapr confirmed; 400 with the issues; 503 + Retry-After otherwise.
+ * keyed by task id. 202 only after Dapr confirmed; 4xx with what was wrong; 503 + Retry-After
+ * when the sidecar or the broker cannot take it now.
  */
 import type { Context } from "faas-js-runtime";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
 import {
   DaprSidecar,
   InFlight,
   accepted,
-  answerRuntimeValidationErrorsWith400,
   createLogger,
+  httpEndpoint,
+  loadConfig,
+  milliseconds,
   parseCloudEvent,
+  parseCloudEventsInTheHandler,
   problem,
   publishEvent,
+  refuseUnlessBearer,
+  secret,
+  secretList,
   traceIdOf,
   type FunctionResponse,
   type ReceivedEvent,
 } from "@todo/shared";
 
+const SERVICE = "publish-task-event";
 const TASK_EVENT_TYPES = ["TaskCreated", "TaskUpdated", "TaskDeleted"] as const;
-const PUBSUB = process.env["PUBSUB_NAME"] ?? "kafka-pubsub";
 
-const log = createLogger("publish-task-event");
-const dapr = DaprSidecar.fromEnv();
+const config = loadConfig(SERVICE, (devMode) =>
+  z.object({
+    DAPR_HTTP_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
+    DAPR_API_TOKEN: secret(devMode),
+    /** Bearer tokens of the clients allowed to post (the chat API), comma-separated. */
+    PUBLISH_API_TOKENS: secretList(devMode),
+    PUBSUB_NAME: z.string().min(1).default("kafka-pubsub"),
+    SHUTDOWN_DRAIN_MS: milliseconds(10_000),
+  }),
+);
+const log = createLogger(SERVICE);
+const dapr = new DaprSidecar({ endpoint: config.DAPR_HTTP_ENDPOINT, apiToken: config.DAPR_API_TOKEN });
 const inFlight = new InFlight();
 
 export function init(): void {
-  answerRuntimeValidationErrorsWith400();
+  parseCloudEventsInTheHandler();
+  if (config.localDevMode) log.warn("local development mode: clients are not authenticated");
 }
 
 export async function handle(context: Context): Promise<FunctionResponse> {
   if (inFlight.draining) return problem(503, "shutting down", { retryAfterSeconds: 1 });
+  if (context.method !== "POST") {
+    return problem(405, "post CloudEvents here", { detail: `${context.method} is not supported`, allow: "POST" });
+  }
+  const refused = refuseUnlessBearer(context.headers, config.PUBLISH_API_TOKENS, SERVICE);
+  if (refused) return refused;
   const received = parseCloudEvent({ headers: context.headers, body: context.body }, TASK_EVENT_TYPES, new Date());
   if (!received.ok) {
     log.info({ issues: received.issues }, "rejected invalid task event");
-    return problem(400, "invalid task event", { issues: received.issues });
+    return problem(received.status ?? 400, "invalid task event", { issues: received.issues });
   }
   return inFlight.track(publish(received.value));
 }
@@ -46,7 +70,7 @@ async function publish({ event, traceparent }: ReceivedEvent): Promise<FunctionR
     correlation_id: event.correlation_id,
     trace_id: traceIdOf(traceparent),
   });
-  const outcome = await publishEvent(dapr, event, PUBSUB, traceparent);
+  const outcome = await publishEvent(dapr, event, config.PUBSUB_NAME, traceparent);
   if (!outcome.ok) {
     eventLog.warn({ reason: outcome.reason, published_to: outcome.topics }, "publish failed");
     const detail = `${outcome.reason}; send the same CloudEvent again (same id) to retry`;
@@ -65,6 +89,6 @@ export async function readiness(_request: FastifyRequest, reply: FastifyReply): 
 }
 
 export async function shutdown(): Promise<void> {
-  await inFlight.drain(Number(process.env["SHUTDOWN_DRAIN_MS"] ?? 10_000));
+  await inFlight.drain(config.SHUTDOWN_DRAIN_MS);
   log.info("drained, shutting down");
 }

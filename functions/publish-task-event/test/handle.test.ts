@@ -4,6 +4,8 @@ import type { Context } from "faas-js-runtime";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { binaryEvent, taskPayload, type CloudEventRequest } from "../../../tests/support/fixtures.ts";
 
+const CLIENT_TOKEN = "chat-api-token-0123456789";
+
 /** A fake Dapr sidecar at the edge: records publishes and answers with `nextStatus`. */
 let sidecar: Server;
 let nextStatus = 204;
@@ -26,6 +28,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => sidecar.listen(0, "127.0.0.1", resolve));
   process.env["DAPR_HTTP_ENDPOINT"] = `http://127.0.0.1:${(sidecar.address() as AddressInfo).port}`;
+  process.env["DAPR_API_TOKEN"] = "sidecar-token-0123456789";
+  process.env["PUBLISH_API_TOKENS"] = `${CLIENT_TOKEN},another-client-token`;
   ({ handle } = (await import("../src/index.ts")) as unknown as { handle: typeof handle });
 });
 afterAll(() => sidecar.close());
@@ -34,8 +38,12 @@ beforeEach(() => {
   nextStatus = 204;
 });
 
-const invoke = (request: CloudEventRequest) =>
-  handle({ headers: request.headers, body: JSON.parse(request.body) as object } as unknown as Context);
+const invoke = (request: CloudEventRequest, authorization = `Bearer ${CLIENT_TOKEN}`) =>
+  handle({
+    method: "POST",
+    headers: { ...request.headers, authorization },
+    body: JSON.parse(request.body) as object,
+  } as unknown as Context);
 
 describe("publish-task-event handle", () => {
   it("publishes a TaskUpdated to both topics with the task id as partition key, then answers 202", async () => {
@@ -60,6 +68,16 @@ describe("publish-task-event handle", () => {
     expect(published[0]?.headers["content-type"]).toBe("application/cloudevents+json");
     expect(published[0]?.headers["traceparent"]).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
     expect(published[0]?.body).toMatchObject({ id: "e1", type: "com.todo.task.updated.v1", subject: "t-1" });
+    expect(published[0]?.headers["dapr-api-token"]).toBe("sidecar-token-0123456789");
+  });
+
+  it("answers 401 to a client without one of the accepted bearer tokens, and publishes nothing", async () => {
+    const event = binaryEvent("TaskDeleted", "e0", { user_id: "u", task_id: "t" });
+    for (const authorization of ["", "Bearer wrong-token-0123456789", `Basic ${CLIENT_TOKEN}`]) {
+      expect((await invoke(event, authorization)).statusCode).toBe(401);
+    }
+    expect(published).toHaveLength(0);
+    expect((await invoke(event, "Bearer another-client-token")).statusCode).toBe(202);
   });
 
   it("answers 400 with the issues, and publishes nothing, for an invalid event", async () => {

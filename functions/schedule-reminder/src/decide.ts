@@ -7,54 +7,60 @@ export type Trigger =
   | { readonly action: "cancel" }
   | { readonly action: "none" };
 
-export type Reason = "armed" | "cancelled" | "kept" | "stale" | "no-reminder" | "task-deleted";
+export type Reason = "armed" | "cancelled" | "kept" | "no-reminder" | "task-deleted";
 
 export interface Decision {
   readonly reason: Reason;
-  /** The reminder to save; null leaves the database as it is. */
+  /** The task's row to save; null leaves the database as it is. */
   readonly next: ReminderState | null;
   readonly trigger: Trigger;
 }
 
 const NO_TRIGGER: Trigger = { action: "none" };
-const ignore = (reason: Reason): Decision => ({ reason, next: null, trigger: NO_TRIGGER });
 
 /**
- * Pure: given the task's current reminder (or none) and a task event, the reminder to keep and
- * what to do with its trigger. Duplicates never get here (the store filters them by event_id).
+ * Pure: given what is known of the task (its row, or none) and the next task event, what to keep
+ * and what to do with the task's trigger. Duplicates never get here (the store filters them by
+ * event_id). The order rule (README "Order"):
  *
- * - An event older than the last one applied changes nothing (out of order).
- * - A reminder is armed while it has a time, and the task is neither completed nor deleted.
- * - Arming at a new time (or again after a cancel) is a new version, PENDING, scheduled at that
- *   time, even a past one: the job then fires at once, and only once, for that version.
- * - Other changes (title, tags, ...) keep the reminder as it is, SENT included: nothing re-fires.
+ * - Events apply in the order of the task's partition of `task-events`, which is the order
+ *   publish-task-event acknowledged them; Dapr delivers a partition one record at a time. The
+ *   producer's `time` is kept as information and never compared: a clock running ahead (or a
+ *   `time` in 2999) cannot make later events look stale.
+ * - Deletion is final: a TaskDeleted leaves a tombstone, even for a task never seen before, and
+ *   every later event of that task (a create retried after the delete) changes nothing.
+ * - Every task gets a row, reminder or not, so that a later change sees the whole task.
+ * - A reminder is armed while it has a time and the task is neither completed nor deleted.
+ *   Arming at a new time (or again after a cancel) is a new version, PENDING, scheduled at that
+ *   time, even a past one: the job then fires at once, and only once, for that version. Other
+ *   changes (title, tags, ...) keep the reminder as it is, SENT included: nothing re-fires.
  */
 export function decide(current: ReminderState | null, event: TaskEvent): Decision {
-  const eventAt = new Date(event.timestamp);
-  if (current && eventAt < current.lastEventAt) return ignore("stale");
-  if (current?.deleted) return ignore("task-deleted");
+  if (current?.deleted) return { reason: "task-deleted", next: null, trigger: NO_TRIGGER };
 
   const task = taskAfter(current, event);
-  if (!current && task.remindAt === null) return ignore("no-reminder");
-
   const armed = task.remindAt !== null && !task.completed && !task.deleted;
   const sameTime = current?.remindAt?.getTime() === task.remindAt?.getTime();
+  const wasArmed = current?.status === "PENDING" || current?.status === "SENT";
   let status: ReminderStatus;
   let version = current?.version ?? 0;
   let trigger = NO_TRIGGER;
   let reason: Reason;
-  if (!armed) {
-    reason = "cancelled";
-    status = current && current.status !== "PENDING" ? current.status : "CANCELLED";
-    if (current?.status === "PENDING") trigger = { action: "cancel" };
-  } else if (current && sameTime && current.status !== "CANCELLED") {
-    reason = "kept";
-    status = current.status;
-  } else {
+  if (armed && !(wasArmed && sameTime)) {
     reason = "armed";
     status = "PENDING";
     version += 1;
     trigger = { action: "schedule", at: task.remindAt, version };
+  } else if (armed) {
+    reason = "kept";
+    status = current!.status;
+  } else if (current?.status === "PENDING") {
+    reason = task.deleted ? "task-deleted" : "cancelled";
+    status = "CANCELLED";
+    trigger = { action: "cancel" };
+  } else {
+    reason = task.deleted ? "task-deleted" : current?.status === "SENT" ? "kept" : "no-reminder";
+    status = current?.status ?? "NONE";
   }
 
   return {
@@ -64,7 +70,7 @@ export function decide(current: ReminderState | null, event: TaskEvent): Decisio
       ...task,
       status,
       version,
-      lastEventAt: eventAt,
+      lastEventAt: new Date(event.timestamp),
       lastEventId: event.event_id,
       correlationId: event.correlation_id,
     },

@@ -2,72 +2,113 @@
  * schedule-reminder: Dapr delivers every `task-events` record here (declarative subscription,
  * dapr/subscriptions/). It keeps each task's reminder in PostgreSQL and arms, moves or cancels
  * its trigger: a Dapr job owned by emit-reminder, so that the job fires there.
- * Answers Dapr's contract: SUCCESS, RETRY (database or scheduler unavailable), DROP (invalid).
+ * Every delivery gets one of Dapr's answers: SUCCESS (applied, or a duplicate), RETRY (the database
+ * or the scheduler cannot take it now), or - for a record that can never be applied - SUCCESS
+ * after writing it to the dead-letter topic with the reason, so it never holds up its partition.
  */
 import type { Context } from "faas-js-runtime";
+import { z } from "zod";
 import { ReminderStore } from "@todo/reminder-store";
 import {
   DaprSidecar,
+  DeadLetters,
   TaskEvent,
+  classifyFailure,
   createLogger,
+  databaseUrl,
   deliveryAnswer,
-  parseDaprDelivery,
+  describeIssues,
+  httpEndpoint,
+  loadConfig,
+  parseCloudEventsInTheHandler,
+  parseRecord,
   refuseUnlessFromSidecar,
-  reminderJobName,
+  secret,
   taskIdOf,
+  unwrapDaprDelivery,
+  type DaprDelivery,
   type FunctionResponse,
 } from "@todo/shared";
 import { decide, type Decision } from "./decide.ts";
+import { triggerUpdater } from "./triggers.ts";
 
-const log = createLogger("schedule-reminder");
-const store = ReminderStore.fromEnv();
-// Jobs fire on the app-id whose sidecar created them: we create them on emit-reminder's sidecar.
+const SERVICE = "schedule-reminder";
+const config = loadConfig(SERVICE, (devMode) =>
+  z.object({
+    DATABASE_URL: databaseUrl(devMode),
+    /** What our daprd sends us: anything else did not come from it. */
+    APP_API_TOKEN: secret(devMode),
+    /** Our own daprd: dead letters are published through it. */
+    DAPR_HTTP_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
+    DAPR_API_TOKEN: secret(devMode),
+    /** emit-reminder's daprd: jobs fire on the app-id whose sidecar created them. */
+    REMINDER_JOBS_DAPR_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
+    REMINDER_JOBS_DAPR_API_TOKEN: secret(devMode),
+    DEAD_LETTER_PUBSUB: z.string().min(1).default("kafka-deadletters"),
+    DEAD_LETTER_TOPIC: z.string().min(1).default("task-events-dlq"),
+  }),
+);
+const log = createLogger(SERVICE);
+const store = new ReminderStore(config.DATABASE_URL);
 const triggers = new DaprSidecar({
-  endpoint: process.env["REMINDER_JOBS_DAPR_ENDPOINT"] ?? "http://127.0.0.1:3500",
-  apiToken: process.env["REMINDER_JOBS_DAPR_API_TOKEN"],
+  endpoint: config.REMINDER_JOBS_DAPR_ENDPOINT,
+  apiToken: config.REMINDER_JOBS_DAPR_API_TOKEN,
 });
+const deadLetters = new DeadLetters(
+  new DaprSidecar({ endpoint: config.DAPR_HTTP_ENDPOINT, apiToken: config.DAPR_API_TOKEN }),
+  config.DEAD_LETTER_PUBSUB,
+  config.DEAD_LETTER_TOPIC,
+  SERVICE,
+);
+
+export function init(): void {
+  parseCloudEventsInTheHandler();
+  if (config.localDevMode) log.warn("local development mode: calls are not authenticated");
+}
 
 export async function handle(context: Context): Promise<FunctionResponse> {
-  const refused = refuseUnlessFromSidecar(context.headers);
+  const refused = refuseUnlessFromSidecar(context.headers, config.APP_API_TOKEN);
   if (refused) return refused;
-  const delivery = parseDaprDelivery(context.body, TaskEvent);
+  const delivery = unwrapDaprDelivery(context.body, context.headers);
   if (!delivery.ok) {
-    log.warn({ issues: delivery.issues }, "invalid task event: dropped to the dead-letter topic");
+    log.warn({ issues: delivery.issues }, "not a pub/sub delivery: dropped");
     return deliveryAnswer("DROP");
   }
-  const event = delivery.value;
-  const taskId = taskIdOf(event);
-  const eventLog = log.child({ event_id: event.event_id, correlation_id: event.correlation_id, task_id: taskId });
+  const event = parseRecord(delivery.value.record, TaskEvent);
+  if (!event.ok) return deadLetter(delivery.value, `invalid task event: ${describeIssues(event.issues)}`);
+
+  const taskId = taskIdOf(event.value);
+  const eventLog = log.child({
+    event_id: event.value.event_id,
+    correlation_id: event.value.correlation_id,
+    task_id: taskId,
+  });
   try {
     const applied = await store.applyOnce<Decision>(
-      event.event_id,
+      event.value.event_id,
       taskId,
-      (current) => decide(current, event),
-      triggerUpdater(taskId),
+      (current) => decide(current, event.value),
+      triggerUpdater(triggers, taskId),
     );
     if (applied.duplicate) eventLog.info("duplicate event: nothing changed");
     else eventLog.info({ reason: applied.decision.reason, trigger: applied.decision.trigger }, "reminder updated");
     return deliveryAnswer("SUCCESS");
   } catch (error) {
-    eventLog.warn({ err: error }, "could not apply the event now: Dapr will redeliver it");
+    const failure = classifyFailure(error);
+    if (failure.kind === "permanent") return deadLetter(delivery.value, failure.reason);
+    eventLog.warn({ reason: failure.reason }, "could not apply the event now: Dapr will redeliver it");
     return deliveryAnswer("RETRY");
   }
 }
 
-/**
- * Arms, moves or cancels the task's job on emit-reminder's sidecar. Runs inside the store's
- * transaction: if the scheduler refuses, nothing is saved and the event is retried.
- */
-function triggerUpdater(taskId: string) {
-  return async ({ trigger }: Decision): Promise<void> => {
-    if (trigger.action === "none") return;
-    const name = reminderJobName(taskId);
-    const outcome =
-      trigger.action === "schedule"
-        ? await triggers.scheduleJob(name, { dueTime: trigger.at, data: { task_id: taskId, version: trigger.version } })
-        : await triggers.deleteJob(name);
-    if (!outcome.ok) throw new Error(`job ${trigger.action} failed: ${outcome.reason}`);
-  };
+/** The record can never be applied: to the dead-letter topic with the reason, and move on. */
+async function deadLetter(delivery: DaprDelivery, reason: string): Promise<FunctionResponse> {
+  const sent = await deadLetters.send(delivery, reason);
+  log.warn({ origin: delivery.origin, reason, dead_lettered: sent.ok }, "record sent to the dead-letter topic");
+  if (sent.ok) return deliveryAnswer("SUCCESS");
+  // The dead-letter topic cannot take it now: try again later; or never: let Dapr's own
+  // dead-letter route (DROP) keep it, without the reason.
+  return deliveryAnswer(sent.retryable ? "RETRY" : "DROP");
 }
 
 export async function shutdown(): Promise<void> {

@@ -64,11 +64,12 @@ describe("decide", () => {
     expect(state).toMatchObject({ status: "PENDING", version: 1, remindAt: new Date(REMIND_AT), userId: "u1" });
   });
 
-  it("keeps no row for a task without a reminder", () => {
-    expect(run(created(0, { reminder_time: null })).last).toEqual({
+  it("remembers a task without a reminder (status NONE), so that later changes see the whole task", () => {
+    const { last } = run(created(0, { reminder_time: null }));
+    expect(last).toMatchObject({
       reason: "no-reminder",
-      next: null,
       trigger: { action: "none" },
+      next: { status: "NONE", version: 0 },
     });
   });
 
@@ -99,8 +100,29 @@ describe("decide", () => {
 
   it("cancels on TaskDeleted and ignores anything after it", () => {
     const { decisions, state } = run(created(0), deleted(1), updated(2, { reminder_time: "2026-12-03T00:00:00.000Z" }));
-    expect(decisions.map((d) => d.reason)).toEqual(["armed", "cancelled", "task-deleted"]);
+    expect(decisions.map((d) => d.reason)).toEqual(["armed", "task-deleted", "task-deleted"]);
+    expect(decisions.map((d) => d.trigger.action)).toEqual(["schedule", "cancel", "none"]);
     expect(state).toMatchObject({ status: "CANCELLED", deleted: true });
+  });
+
+  it("leaves a tombstone for a delete that comes before any create: the create after it arms nothing", () => {
+    const { decisions, state } = run(deleted(0), created(1));
+    expect(decisions[0]).toMatchObject({ reason: "task-deleted", next: { deleted: true, status: "NONE" } });
+    expect(decisions[1]).toEqual({ reason: "task-deleted", next: null, trigger: { action: "none" } });
+    expect(state).toMatchObject({ deleted: true, status: "NONE" });
+  });
+
+  it("arms nothing for a create retried after the delete", () => {
+    const { decisions } = run(created(0), deleted(1), created(2));
+    expect(decisions.map((d) => d.trigger.action)).toEqual(["schedule", "cancel", "none"]);
+  });
+
+  it("does not arm a reminder set later on a task completed while it had none", () => {
+    const { last } = run(
+      created(0, { reminder_time: null, completed: true }),
+      updated(1, { reminder_time: REMIND_AT }),
+    );
+    expect(last).toMatchObject({ reason: "no-reminder", trigger: { action: "none" }, next: { completed: true } });
   });
 
   it("does not re-fire a SENT reminder on unrelated changes, but arms a moved one", () => {
@@ -120,10 +142,15 @@ describe("decide", () => {
     });
   });
 
-  it("ignores an event older than the last one applied (out of order)", () => {
-    const newer = run(created(0), updated(5, { reminder_time: "2026-12-05T00:00:00.000Z" })).state!;
-    const late = updated(3, { reminder_time: "2026-12-04T00:00:00.000Z" });
-    expect(decide(newer, late)).toEqual({ reason: "stale", next: null, trigger: { action: "none" } });
+  it("applies events in the order they come, whatever their producers' clocks say", () => {
+    // The completion was stamped an hour before the creation (a clock running behind): it still
+    // comes after it on the task's partition, and cancels.
+    const { last, state } = run(created(59), updated(0, { completed: true }));
+    expect(last.trigger).toEqual({ action: "cancel" });
+    expect(state?.status).toBe("CANCELLED");
+    // A creation stamped in 2999 does not make the delete after it look stale.
+    const future = { ...created(0), timestamp: "2999-01-01T00:00:00.000Z" };
+    expect(run(future, deleted(1)).last.trigger).toEqual({ action: "cancel" });
   });
 
   it("schedules a past reminder time as it is, so that it fires at once", () => {
@@ -131,7 +158,7 @@ describe("decide", () => {
     expect(last.trigger).toEqual({ action: "schedule", at: new Date("2020-01-01T00:00:00.000Z"), version: 1 });
   });
 
-  it("records the event it applied, for ordering and correlation", () => {
+  it("records the event it applied, for information and correlation", () => {
     const event = created(7);
     expect(decide(null, event).next).toMatchObject({
       lastEventId: event.event_id,

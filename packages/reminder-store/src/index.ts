@@ -6,9 +6,10 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient, type Reminder } from "./generated/client.ts";
 
-export type ReminderStatus = "PENDING" | "SENT" | "CANCELLED";
+/** NONE: no reminder armed yet; PENDING: armed, its job exists; SENT: fired; CANCELLED: disarmed. */
+export type ReminderStatus = "NONE" | "PENDING" | "SENT" | "CANCELLED";
 
-/** A task's reminder as the decision logic sees it. */
+/** What is known of a task, for its reminder: one row per task seen, a tombstone once deleted. */
 export interface ReminderState {
   readonly taskId: string;
   readonly userId: string;
@@ -44,11 +45,6 @@ export class ReminderStore {
    * it decided, and runs `beforeCommit` (scheduling the trigger). If anything throws, nothing is
    * kept and the event can be redelivered.
    */
-  /** The store at DATABASE_URL (the local stack's database when unset). */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): ReminderStore {
-    return new ReminderStore(env["DATABASE_URL"] ?? "postgresql://todo@127.0.0.1:55432/todo");
-  }
-
   async applyOnce<D extends ReminderChange>(
     eventId: string,
     taskId: string,

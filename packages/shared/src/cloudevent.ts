@@ -2,6 +2,7 @@ import { CloudEvent, HTTP, ValidationError } from "cloudevents";
 import type { z } from "zod";
 import {
   CLOUDEVENT_TYPE,
+  Event,
   Payload,
   SCHEMA_VERSION,
   eventTypeOf,
@@ -9,7 +10,8 @@ import {
   type AnyEvent,
   type EventType,
 } from "./contracts/events.ts";
-import { fail, ok, type Issue, type Result } from "./problem.ts";
+import { Timestamp } from "./contracts/task.ts";
+import { fail, ok, refuse, type Issue, type Result } from "./problem.ts";
 
 /** An HTTP request as the function runtime hands it over. */
 export interface HttpMessage {
@@ -24,8 +26,18 @@ export interface ReceivedEvent<E extends AnyEvent = AnyEvent> {
 }
 
 const STRUCTURED = "application/cloudevents+json";
+const BATCH = "application/cloudevents-batch+json";
 const MAX_NESTING = 32;
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+/** A producer clock may run this far ahead of ours; further is a broken clock, refused. */
+export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+/** Where each envelope field comes from, to name the CloudEvent attribute when it is invalid. */
+const ATTRIBUTE_OF: Record<string, string> = {
+  event_id: "id",
+  producer: "source",
+  timestamp: "time",
+  correlation_id: "correlationid",
+};
 
 /**
  * Turns an HTTP CloudEvent (binary or structured mode) into a validated event envelope.
@@ -33,7 +45,9 @@ const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
  *
  * The mapping (documented in README "Event contracts"): `id` -> event_id, `type` -> event_type,
  * `source` -> producer, `time` -> timestamp, extension `correlationid` -> correlation_id
- * (defaults to the id), `subject` must equal the task id when given.
+ * (defaults to the id), `subject` must equal the task id when given. The envelope built from
+ * them is checked with the very schema the consumers apply, so what is accepted here is
+ * accepted there.
  */
 export function parseCloudEvent(
   message: HttpMessage,
@@ -41,8 +55,17 @@ export function parseCloudEvent(
   receivedAt: Date,
 ): Result<ReceivedEvent> {
   const headers = lowerCaseHeaders(message.headers);
-  const contentType = headers["content-type"] ?? "";
+  const contentType = (headers["content-type"] ?? "").toLowerCase();
+  if (contentType.startsWith(BATCH)) {
+    return refuse(415, {
+      path: "content-type",
+      message: `batch mode (${BATCH}) is not supported: post one CloudEvent per request, so that each gets its own answer and can be retried on its own`,
+    });
+  }
   const structured = contentType.startsWith(STRUCTURED);
+  if (!structured && contentType.startsWith("application/cloudevents")) {
+    return refuse(415, { path: "content-type", message: `structured mode must be ${STRUCTURED}` });
+  }
   if (!structured && headers["ce-id"] === undefined) {
     return fail({
       path: "headers",
@@ -64,16 +87,20 @@ export function parseCloudEvent(
   if (!body.ok) return body;
   const tooDeepEvent = structured ? tooDeep(body.value) : undefined;
   if (tooDeepEvent) return tooDeepEvent;
-  // The SDK invents an id (and a time) when a structured event has none; a made-up id would
-  // defeat de-duplication, so we look at what the producer really sent.
+  // The SDK invents an id (and a time) when a structured event has none, and reads a time without
+  // an offset in the server's zone; we look at what the producer really sent.
   const sentValue = (attribute: string): unknown =>
     structured ? (body.value as Record<string, unknown>)[attribute] : headers[`ce-${attribute}`];
-  const sent = (attribute: string) => typeof sentValue(attribute) === "string";
-  if (!sent("id")) return fail({ path: "id", message: "required CloudEvent attribute is missing" });
+  if (typeof sentValue("id") !== "string") {
+    return fail({ path: "id", message: "required CloudEvent attribute is missing" });
+  }
   // The SDK reads other versions as 1.0; we only speak 1.0.
   if (sentValue("specversion") !== "1.0") {
     return fail({ path: "specversion", message: `must be "1.0", got ${JSON.stringify(sentValue("specversion"))}` });
   }
+  const sentTime = sentValue("time");
+  const time = sentTime === undefined ? ok(receivedAt.toISOString()) : checkTime(sentTime, receivedAt);
+  if (!time.ok) return time;
 
   const cloudEvent = toValidCloudEvent(headers, body.value);
   if (!cloudEvent.ok) return cloudEvent;
@@ -85,27 +112,53 @@ export function parseCloudEvent(
     return fail({ path: "type", message: `unknown event type "${ce.type}"; expected one of ${expected}` });
   }
   if (ce.datacontenttype !== undefined && !ce.datacontenttype.startsWith("application/json")) {
-    return fail({ path: "datacontenttype", message: `must be application/json, got "${ce.datacontenttype}"` });
+    return refuse(415, { path: "datacontenttype", message: `must be application/json, got "${ce.datacontenttype}"` });
   }
   const data = parseData(ce.data);
   if (!data.ok) return data;
   const payload = Payload[eventType].safeParse(data.value);
   if (!payload.success) return fail(...zodIssues(payload.error, "data"));
 
-  const event = {
+  const envelope = Event[eventType].safeParse({
     event_id: ce.id,
     event_type: eventType,
     schema_version: SCHEMA_VERSION,
-    timestamp: sent("time") && ce.time ? ce.time : receivedAt.toISOString(),
+    timestamp: time.value,
     correlation_id: stringExtension(ce, "correlationid") ?? ce.id,
     producer: ce.source,
     ...payload.data,
-  } as AnyEvent;
+  });
+  if (!envelope.success) {
+    return fail(
+      ...envelope.error.issues.map((issue) => {
+        const field = String(issue.path[0]);
+        return { path: ATTRIBUTE_OF[field] ?? ["data", ...issue.path.map(String)].join("."), message: issue.message };
+      }),
+    );
+  }
+  const event = envelope.data;
   if (ce.subject !== undefined && ce.subject !== taskIdOf(event)) {
     return fail({ path: "subject", message: `must equal the task id "${taskIdOf(event)}"` });
   }
   const traceparent = headers["traceparent"] ?? stringExtension(ce, "traceparent");
   return ok({ event, traceparent: traceparent && TRACEPARENT.test(traceparent) ? traceparent : undefined });
+}
+
+/** The producer's `time`: RFC 3339 with an offset, and not from a clock running far ahead of ours. */
+function checkTime(sent: unknown, receivedAt: Date): Result<string> {
+  const parsed = Timestamp.safeParse(sent);
+  if (!parsed.success) {
+    return fail({ path: "time", message: "must be an RFC 3339 date-time with an offset (Z or +hh:mm)" });
+  }
+  const at = new Date(parsed.data);
+  const aheadMs = at.getTime() - receivedAt.getTime();
+  if (aheadMs > MAX_CLOCK_AHEAD_MS) {
+    return fail({
+      path: "time",
+      message: `is ${Math.round(aheadMs / 1000)} s ahead of this server's clock (at most ${MAX_CLOCK_AHEAD_MS / 1000} s): check the producer's clock`,
+    });
+  }
+  return ok(at.toISOString());
 }
 
 /** The structured CloudEvent a function publishes: attributes mirror the envelope, data is the envelope. */

@@ -4,6 +4,8 @@
  * (a cold-start killer for scale-to-zero), its publish resolves `{ error }` without the HTTP status
  * we need to tell "retry later" from "refused", and it has no Jobs API client.
  */
+import { ClassifiedError } from "./failures.ts";
+
 export interface DaprSidecarOptions {
   /** e.g. http://127.0.0.1:3500 (DAPR_HTTP_ENDPOINT). */
   readonly endpoint: string;
@@ -21,6 +23,21 @@ export interface PublishRequest {
   readonly cloudEvent: Record<string, unknown>;
   readonly partitionKey: string;
   readonly traceparent?: string | undefined;
+}
+
+export interface RawPublishRequest {
+  readonly pubsub: string;
+  readonly topic: string;
+  readonly bytes: Buffer;
+  readonly partitionKey?: string | undefined;
+  /** Become Kafka record headers. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Turns a failed outcome into an error that says whether trying again can help. */
+export function throwUnlessOk(outcome: SidecarOutcome, what: string): void {
+  if (!outcome.ok)
+    throw new ClassifiedError(outcome.retryable ? "transient" : "permanent", `${what}: ${outcome.reason}`);
 }
 
 /** What a function needs from its sidecar to publish; small so tests can fake it. */
@@ -57,12 +74,6 @@ export class DaprSidecar implements Publisher, JobScheduler {
     this.apiToken = options.apiToken;
   }
 
-  /** The function's own sidecar, from DAPR_HTTP_ENDPOINT (or DAPR_HTTP_PORT) and DAPR_API_TOKEN. */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): DaprSidecar {
-    const endpoint = env["DAPR_HTTP_ENDPOINT"] ?? `http://127.0.0.1:${env["DAPR_HTTP_PORT"] ?? "3500"}`;
-    return new DaprSidecar({ endpoint, apiToken: env["DAPR_API_TOKEN"] });
-  }
-
   /** Publishes a structured CloudEvent; Dapr answers 204 only once the broker acknowledged it. */
   async publish(request: PublishRequest): Promise<SidecarOutcome> {
     const url =
@@ -71,6 +82,19 @@ export class DaprSidecar implements Publisher, JobScheduler {
     const headers: Record<string, string> = { "content-type": "application/cloudevents+json" };
     if (request.traceparent) headers["traceparent"] = request.traceparent;
     return this.outcome(await this.call(url, { method: "POST", headers, body: JSON.stringify(request.cloudEvent) }));
+  }
+
+  /**
+   * Publishes bytes exactly as they are (rawPayload), with metadata the Kafka component turns
+   * into record headers: how a consumer writes a record it cannot process to a dead-letter topic.
+   */
+  async publishRaw(request: RawPublishRequest): Promise<SidecarOutcome> {
+    const query = new URLSearchParams({ "metadata.rawPayload": "true" });
+    if (request.partitionKey !== undefined) query.set("metadata.partitionKey", request.partitionKey);
+    for (const [name, value] of Object.entries(request.headers)) query.set(`metadata.${name}`, value);
+    const url = `${this.endpoint}/v1.0/publish/${encodeURIComponent(request.pubsub)}/${encodeURIComponent(request.topic)}?${query.toString()}`;
+    const headers = { "content-type": "application/octet-stream" };
+    return this.outcome(await this.call(url, { method: "POST", headers, body: request.bytes }));
   }
 
   /** Creates or moves (overwrite) the job `name`. */
@@ -114,7 +138,7 @@ export class DaprSidecar implements Publisher, JobScheduler {
 
   private async call(
     url: string,
-    init: { method: string; headers?: Record<string, string>; body?: string },
+    init: { method: string; headers?: Record<string, string>; body?: string | Buffer },
   ): Promise<{ ok: true; status: number; text: string } | { ok: false; reason: string }> {
     const headers = { ...init.headers };
     if (this.apiToken) headers["dapr-api-token"] = this.apiToken;

@@ -1,7 +1,6 @@
 import { subscribe } from "node:diagnostics_channel";
 import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
-import { problem, type FunctionResponse } from "./problem.ts";
 
 /**
  * Tracks requests in flight so that shutdown can let them finish (Knative sends SIGTERM, then
@@ -31,14 +30,17 @@ export class InFlight {
 }
 
 /**
- * faas-js-runtime validates CloudEvents before the handler runs and lets the SDK's ValidationError
- * become a 500 (e.g. a binary event without ce-source). Such an error is the client's: giving the
- * runtime's own CloudEvents SDK a 400 status makes Fastify answer 400 with the SDK's message.
+ * faas-js-runtime parses and validates every CloudEvent with its own copy of the CloudEvents SDK
+ * before the handler runs, and answers 500 when that fails in a way it did not foresee (a batch
+ * of events, a missing ce-source, a delivery whose wrapper it dislikes: Dapr then retries that
+ * record forever). Our handlers parse each request themselves, once, with every failure a 4xx
+ * that says why; so the runtime is told that no request is a CloudEvent, and hands over the
+ * headers and the body as they came.
  */
-export function answerRuntimeValidationErrorsWith400(): void {
+export function parseCloudEventsInTheHandler(): void {
   const runtimeRequire = createRequire(createRequire(import.meta.url).resolve("faas-js-runtime"));
-  const { ValidationError } = runtimeRequire("cloudevents") as { ValidationError: { prototype: object } };
-  Object.defineProperty(ValidationError.prototype, "statusCode", { value: 400, configurable: true });
+  const { HTTP } = runtimeRequire("cloudevents") as { HTTP: { isEvent: (request: unknown) => boolean } };
+  HTTP.isEvent = () => false;
 }
 
 /**
@@ -57,17 +59,3 @@ export function routeDaprJobTriggersToRoot(): void {
   });
 }
 let jobRouteInstalled = false;
-
-/**
- * With Dapr's app API token set (APP_API_TOKEN), daprd sends it in `dapr-api-token` on every call
- * to the app: anything without it did not come from our sidecar. Returns the 401 to answer, if any.
- */
-export function refuseUnlessFromSidecar(
-  headers: Readonly<Record<string, string | string[] | undefined>>,
-  token: string | undefined = process.env["APP_API_TOKEN"],
-): FunctionResponse | undefined {
-  if (!token || headers["dapr-api-token"] === token) return undefined;
-  return problem(401, "calls to this function must come from its Dapr sidecar", {
-    detail: "missing or wrong dapr-api-token",
-  });
-}

@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { InFlight, refuseUnlessFromSidecar, routeDaprJobTriggersToRoot } from "../src/index.ts";
+import { InFlight, routeDaprJobTriggersToRoot } from "../src/index.ts";
 
 describe("routeDaprJobTriggersToRoot", () => {
   it("turns POST /job/<name> into /?job=<name> before the server's handler sees it", async () => {
@@ -44,17 +44,5 @@ describe("InFlight", () => {
     const started = Date.now();
     await inFlight.drain(50);
     expect(Date.now() - started).toBeLessThan(1_000);
-  });
-});
-
-describe("refuseUnlessFromSidecar", () => {
-  it("lets everything through when no app token is configured", () => {
-    expect(refuseUnlessFromSidecar({}, undefined)).toBeUndefined();
-  });
-
-  it("answers 401 without the sidecar's token, and lets the sidecar through", () => {
-    expect(refuseUnlessFromSidecar({}, "s3cret")?.statusCode).toBe(401);
-    expect(refuseUnlessFromSidecar({ "dapr-api-token": "wrong" }, "s3cret")?.statusCode).toBe(401);
-    expect(refuseUnlessFromSidecar({ "dapr-api-token": "s3cret" }, "s3cret")).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Task, TaskChanges, TaskId, Timestamp, UserId } from "./task.ts";
+import { Task, TaskChanges, TaskId, Timestamp, UserId, text } from "./task.ts";
 
 /** Bumped when a payload changes incompatibly; it is also the suffix of the CloudEvent type. */
 export const SCHEMA_VERSION = 1;
@@ -48,11 +48,11 @@ export const TOPICS: Record<EventType, readonly Topic[]> = {
 
 /** Fields every event carries, whatever its type. */
 const baseFields = {
-  event_id: z.string().min(1).max(256),
+  event_id: text(1, 256),
   schema_version: z.literal(SCHEMA_VERSION),
   timestamp: Timestamp,
-  correlation_id: z.string().min(1).max(256),
-  producer: z.string().min(1).max(512),
+  correlation_id: text(1, 256),
+  producer: text(1, 512),
 };
 
 const Envelope = z.strictObject(baseFields);

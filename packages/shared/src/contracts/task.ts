@@ -1,26 +1,42 @@
 import { z } from "zod";
 
-/** RFC 3339 date-time with an explicit offset, as CloudEvents `time` uses. */
-export const Timestamp = z.iso.datetime({ offset: true });
+/**
+ * Text every consumer can store: well-formed Unicode (no lone surrogates, which would be silently
+ * replaced on the way to PostgreSQL) and no NUL character (PostgreSQL's text refuses it, SQLSTATE
+ * 22021). As a pattern, so that the JSON Schema carries the rule too.
+ */
+const STORABLE_TEXT = /^(?:[^\0\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 
-export const TaskId = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, {
-    message: "task id may hold letters, digits and . _ : - only",
-  });
-export const UserId = z.string().min(1).max(128);
+export const text = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .regex(STORABLE_TEXT, { message: "must be well-formed Unicode text without NUL characters" });
+
+/**
+ * RFC 3339 date-time with an explicit offset (`Z` or `±hh:mm`): a time without one would be read
+ * in whatever zone the reader runs in. Years 1000-9999: what every consumer (JavaScript, Dapr's
+ * scheduler, PostgreSQL's timestamptz) reads the same way.
+ */
+export const Timestamp = z.iso
+  .datetime({ offset: true, abort: true })
+  .regex(/^[1-9]/, { message: "year must be between 1000 and 9999" });
+
+export const TaskId = text(1, 128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, {
+  message: "task id may hold letters, digits and . _ : - only",
+});
+export const UserId = text(1, 128);
 
 export const Priority = z.enum(["low", "medium", "high"]);
 
 /** The fields of a task that a TaskUpdated may change. */
 export const TaskFields = z.strictObject({
-  title: z.string().trim().min(1).max(500),
-  description: z.string().max(5000).nullable(),
+  title: text(0, 500).trim().min(1),
+  description: text(0, 5000).nullable(),
   completed: z.boolean(),
   priority: Priority,
-  tags: z.array(z.string().trim().min(1).max(50)).max(20),
+  tags: z.array(text(0, 50).trim().min(1)).max(20),
   due_date: Timestamp.nullable(),
   reminder_time: Timestamp.nullable(),
 });

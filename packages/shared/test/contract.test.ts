@@ -1,0 +1,116 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CLOUDEVENT_TYPE, TaskEvent, parseCloudEvent, parseRecord, toStructuredCloudEvent } from "../src/index.ts";
+
+/**
+ * One contract at both ends: whatever publish-task-event accepts, the consumers accept - the
+ * very record the door publishes parses, with the consumers' schema, into the same event.
+ */
+const NOW = new Date("2026-11-25T12:00:00Z");
+const TASK_TYPES = ["TaskCreated", "TaskUpdated", "TaskDeleted"] as const;
+
+/** Mostly what a client would send, sometimes the edge of the contract or beyond it. */
+const mostly = <T>(usual: fc.Arbitrary<T>, edge: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: usual, weight: 12 }, { arbitrary: edge, weight: 1 });
+/** Text of every kind: NUL, lone surrogates, very long, blank, padded. */
+const text = mostly(
+  fc.string({ minLength: 1, maxLength: 20 }).filter((value) => value.trim().length > 0),
+  fc.oneof(
+    fc.string({ unit: "binary", maxLength: 20 }),
+    fc.constantFrom(
+      "",
+      " ",
+      " padded ",
+      "u\u0000x",
+      "\ud800",
+      "\ud83d\ude00",
+      "x".repeat(256),
+      "x".repeat(257),
+      "y".repeat(513),
+      "é",
+    ),
+  ),
+);
+const time = mostly(
+  fc
+    .date({ noInvalidDate: true, min: new Date("2000-01-01"), max: new Date("2030-01-01") })
+    .map((date) => date.toISOString()),
+  fc.oneof(
+    fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+    fc.constantFrom(
+      "2026-11-25T10:00:00",
+      "2026-11-25T10:00:00+02:00",
+      "2026-11-25T10:00:00.123456789-11:30",
+      "0999-12-31T23:59:59Z",
+      "1000-01-01T00:00:00Z",
+      "9999-12-31T23:59:59.999Z",
+      "2999-01-01T00:00:00Z",
+      "yesterday",
+    ),
+  ),
+);
+const taskId = mostly(fc.constantFrom("t-1", "T.2:x_y", "0abc"), fc.oneof(fc.constantFrom("bad id", "", "-x"), text));
+const task = fc.record({
+  id: taskId,
+  title: text,
+  description: fc.oneof(text, fc.constant(null)),
+  completed: fc.boolean(),
+  priority: mostly(fc.constantFrom("low", "medium", "high"), fc.constant("urgent")),
+  tags: fc.array(text, { maxLength: 3 }),
+  due_date: fc.oneof(time, fc.constant(null)),
+  reminder_time: fc.oneof(time, fc.constant(null)),
+  created_at: time,
+  updated_at: time,
+});
+const data = fc.oneof(
+  fc.record({ user_id: text, task }),
+  fc.record({
+    user_id: text,
+    task_id: taskId,
+    changes: fc.record(
+      { title: text, completed: fc.boolean(), reminder_time: fc.oneof(time, fc.constant(null)) },
+      { requiredKeys: [] },
+    ),
+  }),
+  fc.record({ user_id: text, task_id: taskId }),
+);
+const attributes = fc.record({
+  id: text,
+  source: text,
+  type: fc.constantFrom(...TASK_TYPES.map((t) => CLOUDEVENT_TYPE[t])),
+  time: fc.option(time, { nil: undefined }),
+  correlationid: fc.option(text, { nil: undefined }),
+  subject: mostly(fc.constant(undefined), taskId),
+});
+
+describe("door-accepted implies consumer-accepted", () => {
+  it("every event publish-task-event accepts is accepted, unchanged, by the consumers' schema", () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(attributes, data, fc.boolean(), (ce, payload, structured) => {
+        const defined = Object.fromEntries(Object.entries(ce).filter(([, value]) => value !== undefined));
+        const message = structured
+          ? {
+              headers: { "content-type": "application/cloudevents+json" },
+              body: JSON.stringify({ specversion: "1.0", ...defined, data: payload }),
+            }
+          : {
+              headers: {
+                "content-type": "application/json",
+                "ce-specversion": "1.0",
+                ...Object.fromEntries(Object.entries(defined).map(([name, value]) => [`ce-${name}`, value])),
+              },
+              body: payload,
+            };
+        const door = parseCloudEvent(message, TASK_TYPES, NOW);
+        if (!door.ok) return;
+        accepted++;
+        const record = Buffer.from(JSON.stringify(toStructuredCloudEvent(door.value.event)));
+        expect(parseRecord(record, TaskEvent)).toEqual({ ok: true, value: door.value.event });
+      }),
+      { numRuns: 5000 },
+    );
+    // The generators must reach both sides of the door, or the property says nothing.
+    expect(accepted).toBeGreaterThan(300);
+  });
+});
