@@ -38,7 +38,10 @@ const config = loadConfig(SERVICE, (devMode) =>
     DAPR_HTTP_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
     DAPR_API_TOKEN: secret(devMode),
     PUBSUB_NAME: z.string().min(1).default("kafka-pubsub"),
-    SWEEP_SCHEDULE: z.string().min(1).default("@every 10m"),
+    // The backstop for a reminder whose job gave up (its retries last an hour): see README.
+    SWEEP_SCHEDULE: z.string().min(1).default("@every 1h"),
+    // How long a trigger that came ahead of its reminder time may wait for it.
+    MAX_WAIT_AHEAD_MS: milliseconds(30_000),
     // A trigger normally fires on time; the sweep only takes reminders this late, to not race it.
     SWEEP_GRACE_MS: milliseconds(5_000),
     SHUTDOWN_DRAIN_MS: milliseconds(10_000),
@@ -90,12 +93,21 @@ async function answerFailures(work: Promise<FunctionResponse>): Promise<Function
   }
 }
 
-async function fireIfCurrent(trigger: ReminderTrigger): Promise<FunctionResponse> {
+/**
+ * Fires the trigger's reminder if it is still the one to fire. A trigger that comes ahead of the
+ * reminder time (it woke this function from zero) waits for the time, once, then looks again:
+ * the reminder may have moved or been cancelled meanwhile.
+ */
+async function fireIfCurrent(trigger: ReminderTrigger, waited = false): Promise<FunctionResponse> {
   const reminder = await store.find(trigger.task_id);
-  const verdict = judgeTrigger(reminder, trigger);
-  if (verdict === "fire") return fire(reminder!);
-  log.info({ task_id: trigger.task_id, version: trigger.version, verdict }, "trigger not fired");
-  return verdict === "early"
+  const judged = judgeTrigger(reminder, trigger, new Date());
+  if (judged.verdict === "fire" || (judged.verdict === "wait" && waited)) return fire(reminder!);
+  if (judged.verdict === "wait") {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(judged.waitMs, config.MAX_WAIT_AHEAD_MS)));
+    return fireIfCurrent(trigger, true);
+  }
+  log.info({ task_id: trigger.task_id, version: trigger.version, verdict: judged.verdict }, "trigger not fired");
+  return judged.verdict === "early"
     ? problem(503, "reminder not stored yet", { retryAfterSeconds: 2 })
     : { statusCode: 200, headers: {}, body: { fired: false } };
 }

@@ -5,17 +5,26 @@ export const PRODUCER = "/todo/emit-reminder";
 
 /**
  * Pure: what a trigger means for the reminder as stored now.
- * - "fire": it is for the current version, still PENDING.
+ * - "fire": it is for the current version, still PENDING, and its time has come.
+ * - "wait": the same, a little before its time. The job fires ahead of the reminder time
+ *   (REMINDER_WAKE_AHEAD_MS in schedule-reminder), so that a function at zero is woken and warm
+ *   when the time comes; it then waits `waitMs` and looks again.
  * - "stale": the reminder moved on (newer version, SENT or CANCELLED): nothing to do.
  * - "early": the trigger is ahead of the database. schedule-reminder creates the job inside its
  *   transaction, so a job due at once can fire before that transaction commits; answering "try
  *   again" lets the job retry and find the committed reminder.
  */
-export type TriggerVerdict = "fire" | "stale" | "early";
+export type TriggerVerdict =
+  | { readonly verdict: "fire" }
+  | { readonly verdict: "wait"; readonly waitMs: number }
+  | { readonly verdict: "stale" }
+  | { readonly verdict: "early" };
 
-export function judgeTrigger(reminder: ReminderState | null, trigger: ReminderTrigger): TriggerVerdict {
-  if (reminder === null || reminder.version < trigger.version) return "early";
-  return reminder.version === trigger.version && reminder.status === "PENDING" ? "fire" : "stale";
+export function judgeTrigger(reminder: ReminderState | null, trigger: ReminderTrigger, now: Date): TriggerVerdict {
+  if (reminder === null || reminder.version < trigger.version) return { verdict: "early" };
+  if (reminder.version !== trigger.version || reminder.status !== "PENDING") return { verdict: "stale" };
+  const waitMs = (reminder.remindAt?.getTime() ?? 0) - now.getTime();
+  return waitMs > 0 ? { verdict: "wait", waitMs } : { verdict: "fire" };
 }
 
 /**

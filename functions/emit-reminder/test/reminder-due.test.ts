@@ -17,20 +17,32 @@ const reminder: ReminderState = {
   correlationId: "conv-1",
 };
 
+const AT_TIME = new Date("2026-12-01T08:30:00Z");
+const judge = (state: ReminderState | null, version: number, now = AT_TIME) =>
+  judgeTrigger(state, { task_id: "t1", version }, now).verdict;
+
 describe("judgeTrigger", () => {
   it("fires the current PENDING version only", () => {
-    expect(judgeTrigger(reminder, { task_id: "t1", version: 3 })).toBe("fire");
-    expect(judgeTrigger({ ...reminder, status: "SENT" }, { task_id: "t1", version: 3 })).toBe("stale");
-    expect(judgeTrigger({ ...reminder, status: "CANCELLED" }, { task_id: "t1", version: 3 })).toBe("stale");
+    expect(judge(reminder, 3)).toBe("fire");
+    expect(judge({ ...reminder, status: "SENT" }, 3)).toBe("stale");
+    expect(judge({ ...reminder, status: "CANCELLED" }, 3)).toBe("stale");
   });
 
   it("ignores a trigger for a version the reminder has moved past", () => {
-    expect(judgeTrigger(reminder, { task_id: "t1", version: 2 })).toBe("stale");
+    expect(judge(reminder, 2)).toBe("stale");
   });
 
   it("asks to retry a trigger that is ahead of the database (its transaction has not committed)", () => {
-    expect(judgeTrigger(reminder, { task_id: "t1", version: 4 })).toBe("early");
-    expect(judgeTrigger(null, { task_id: "t1", version: 1 })).toBe("early");
+    expect(judge(reminder, 4)).toBe("early");
+    expect(judge(null, 1)).toBe("early");
+  });
+
+  it("waits for the reminder time when the trigger woke the function ahead of it", () => {
+    expect(judgeTrigger(reminder, { task_id: "t1", version: 3 }, new Date("2026-12-01T08:29:50Z"))).toEqual({
+      verdict: "wait",
+      waitMs: 10_000,
+    });
+    expect(judge(reminder, 3, new Date("2026-12-01T08:30:00.001Z"))).toBe("fire");
   });
 });
 

@@ -20,6 +20,7 @@ import {
   describeIssues,
   httpEndpoint,
   loadConfig,
+  milliseconds,
   parseCloudEventsInTheHandler,
   parseRecord,
   refuseUnlessFromSidecar,
@@ -46,6 +47,8 @@ const config = loadConfig(SERVICE, (devMode) =>
     REMINDER_JOBS_DAPR_API_TOKEN: secret(devMode),
     DEAD_LETTER_PUBSUB: z.string().min(1).default("kafka-deadletters"),
     DEAD_LETTER_TOPIC: z.string().min(1).default("task-events-dlq"),
+    /** A reminder's job fires this long before its time, so that emit-reminder is warm then. */
+    REMINDER_WAKE_AHEAD_MS: milliseconds(10_000),
   }),
 );
 const log = createLogger(SERVICE);
@@ -88,7 +91,7 @@ export async function handle(context: Context): Promise<FunctionResponse> {
       event.value.event_id,
       taskId,
       (current) => decide(current, event.value),
-      triggerUpdater(triggers, taskId),
+      triggerUpdater(triggers, taskId, config.REMINDER_WAKE_AHEAD_MS),
     );
     if (applied.duplicate) eventLog.info("duplicate event: nothing changed");
     else eventLog.info({ reason: applied.decision.reason, trigger: applied.decision.trigger }, "reminder updated");

@@ -58,10 +58,10 @@ export interface JobScheduler {
 }
 
 /**
- * Jobs are at-least-once; when the app fails a trigger the scheduler tries again. Retry every 2 s
- * for about ten minutes (a broker restart), after which the emit-reminder sweep still finds it.
+ * Jobs are at-least-once; when the app fails a trigger the scheduler tries again: every 2 s for
+ * an hour (a broker or database outage), after which the hourly emit-reminder sweep still finds it.
  */
-const JOB_FAILURE_POLICY = { constant: { interval: "2s", maxRetries: 300 } };
+const JOB_FAILURE_POLICY = { constant: { interval: "2s", maxRetries: 1800 } };
 
 export class DaprSidecar implements Publisher, JobScheduler {
   private readonly endpoint: string;
