@@ -19,6 +19,16 @@ export default defineConfig({
         test: { name: "manifests", include: ["tests/manifests/**/*.test.ts"], testTimeout: 600_000 },
       },
       {
+        // The backbone on the live local cluster (npm run cluster:up, then npm run cluster:test).
+        test: {
+          name: "cluster",
+          include: ["tests/cluster/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 1_800_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
         // Talks to the real local stack (scripts/stack.sh up); one file at a time because the
         // fault tests stop and start shared processes.
         test: {

@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
-# `func deploy` of each function to the Minikube registry. func builds one directory as its whole
-# build context, so each function is bundled first (npm run build: shared packages inlined into
-# build/index.js). `--dry-run` prints the commands.
-#
-#   scripts/func-deploy.sh [--dry-run] [function...]
+# `func deploy` of each function. func builds one directory as its whole build context, so each
+# function is bundled first (npm run build: shared packages inlined into build/index.js).
+#   scripts/func-deploy.sh [--dry-run] [--prebuilt] [function...]
+# Default (a user's Minikube): func builds the image (pack builder) and pushes it to FUNC_REGISTRY.
+# --prebuilt (the local cluster, which has no registry and no build container): the image is
+#   assembled here (scripts/cluster/images.sh: Node 24 on Debian, the bundle, faas-js-runtime),
+#   imported into the node's containerd as dev.local/todo/<fn>:<bundle hash>, and func deploys it
+#   with --build=false --push=false. Either way func makes the Knative Service from func.yaml.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DRY_RUN=0
-if [[ ${1:-} == --dry-run ]]; then DRY_RUN=1; shift; fi
+DRY_RUN=0 PREBUILT=0
+while [[ ${1:-} == --* ]]; do
+  case $1 in --dry-run) DRY_RUN=1 ;; --prebuilt) PREBUILT=1 ;; *) echo "unknown option $1" >&2; exit 2 ;; esac
+  shift
+done
 FUNCTIONS=("$@")
 ((${#FUNCTIONS[@]})) || FUNCTIONS=(publish-task-event schedule-reminder emit-reminder)
 REGISTRY=${FUNC_REGISTRY:-localhost:5000/todo}
 
 run() { if ((DRY_RUN)); then printf '+ %s\n' "$*"; else "$@"; fi; }
 
-run npm --prefix "$ROOT" run build
+run npm --prefix "$ROOT" run -s build
 for fn in "${FUNCTIONS[@]}"; do
-  run func deploy --path "$ROOT/functions/$fn" --registry "$REGISTRY" --namespace todo --build=true
+  if ((PREBUILT)); then
+    if ((DRY_RUN)); then
+      image="dev.local/todo/$fn:<bundle hash>"
+      echo "+ scripts/cluster/images.sh function $fn <bundle hash> && scripts/cluster/node.sh import <archive>"
+    else
+      hash=$(sha256sum "$ROOT/functions/$fn/build/index.js" | cut -c1-16)
+      IFS='|' read -r image archive < <(bash "$ROOT/scripts/cluster/images.sh" function "$fn" "$hash")
+      bash "$ROOT/scripts/cluster/node.sh" import "$archive"
+    fi
+    run func deploy --path "$ROOT/functions/$fn" --namespace todo --image "$image" --build=false --push=false
+  else
+    run func deploy --path "$ROOT/functions/$fn" --registry "$REGISTRY" --namespace todo --build=true
+  fi
 done

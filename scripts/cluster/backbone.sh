@@ -87,10 +87,12 @@ for file in "$ROOT"/dapr/configurations/*.yaml "$ROOT"/dapr/components/*.yaml "$
   apply_rendered "$file" "s/redpanda\.redpanda:9092/$BROKER/"
 done
 
+# The daprds wait for their function's cluster-local address, which exists once the function is
+# deployed; the functions' readiness waits for their daprd. So: daprds first, without waiting.
 say "Dapr Shared: a daprd per function"
-run helm upgrade --install dapr-shared "$ROOT/cluster/charts/dapr-shared" -n "$NS" \
-  --set "image.repository=$DAPRD_IMAGE" --wait --timeout 5m
+run helm upgrade --install dapr-shared "$ROOT/cluster/charts/dapr-shared" -n "$NS" --set "image.repository=$DAPRD_IMAGE"
 
 say "the functions"
 if ((DRY_RUN)); then "$ROOT/scripts/func-deploy.sh" --dry-run "${FUNC_DEPLOY_EXTRA[@]}"; else "$ROOT/scripts/func-deploy.sh" "${FUNC_DEPLOY_EXTRA[@]}"; fi
+for fn in "${FUNCTIONS[@]}"; do run kubectl rollout status deployment "$fn-dapr" -n "$NS" --timeout=300s; done
 run kubectl get ksvc -n "$NS"

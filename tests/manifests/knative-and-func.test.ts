@@ -79,6 +79,20 @@ describe("func.yaml: func's own loading and validation, and its published JSON S
     expect(ok).toBe(true);
   });
 
+  it("makes Services the Knative webhook accepts, built with func's own deployer code", () => {
+    const { ok, output } = manifestCheck("func-ksvc", ...funcDirs.slice(1));
+    expect(output).not.toContain("INVALID");
+    expect(ok).toBe(true);
+    // func copies deploy.annotations onto the Service: an autoscaling one there is refused (seen live).
+    const dir = mkdtempSync(join(tmpdir(), "func-"));
+    const text = readFileSync(join(ROOT, "functions", "emit-reminder", "func.yaml"), "utf8");
+    writeFileSync(
+      join(dir, "func.yaml"),
+      text.replace('    dapr.io/enabled: "false"\n', '    dapr.io/enabled: "false"\n    autoscaling.knative.dev/window: 60s\n'),
+    );
+    expect(manifestCheck("func-ksvc", dir)).toMatchObject({ ok: false });
+  });
+
   it("matches func's JSON Schema (draft-04, no unknown fields)", () => {
     const validate = funcSchemaValidator();
     for (const dir of funcDirs) {

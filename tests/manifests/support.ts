@@ -12,7 +12,7 @@ const install = (script: string, ...args: string[]) =>
 
 let manifestCheckBinary: string | undefined;
 /** Runs tools/manifest-check (Knative's and func's own validation) and returns its verdict lines. */
-export function manifestCheck(kind: "ksvc" | "func" | "autoscaler", ...paths: string[]) {
+export function manifestCheck(kind: "ksvc" | "func" | "func-ksvc" | "autoscaler", ...paths: string[]) {
   manifestCheckBinary ??= install("manifest-check.sh");
   const result = spawnSync(manifestCheckBinary, [kind, ...paths], { encoding: "utf8" });
   return { ok: result.status === 0, output: result.stdout + result.stderr };

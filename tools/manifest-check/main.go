@@ -2,16 +2,19 @@
 // code: Knative Services get the defaults and validation the Knative webhook applies, and func.yaml
 // files are loaded and validated the way the func CLI does it.
 //
-// Usage: manifest-check ksvc FILE... | func DIR... | autoscaler FILE...
+// Usage: manifest-check ksvc FILE... | func DIR... | func-ksvc DIR... | autoscaler FILE...
 // Prints one line per file and exits 1 if any is invalid.
 package main
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"knative.dev/func/pkg/deployer"
 	fn "knative.dev/func/pkg/functions"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -21,12 +24,13 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: manifest-check ksvc FILE... | func DIR... | autoscaler FILE...")
+		fmt.Fprintln(os.Stderr, "usage: manifest-check ksvc FILE... | func DIR... | func-ksvc DIR... | autoscaler FILE...")
 		os.Exit(2)
 	}
 	check := map[string]func(string) error{
 		"ksvc":       checkService,
 		"func":       checkFunction,
+		"func-ksvc":  checkServiceFuncWouldDeploy,
 		"autoscaler": checkAutoscalerConfig,
 	}[os.Args[1]]
 	if check == nil {
@@ -78,6 +82,39 @@ func checkFunction(dir string) error {
 		return fmt.Errorf("no func.yaml in %s", dir)
 	}
 	return f.Validate()
+}
+
+// checkServiceFuncWouldDeploy builds the metadata of the Knative Service that `func deploy` makes
+// from a func.yaml with func's own code (its deployer's common labels and annotations, which its
+// knative deployer puts on both the Service and its revision template), and runs the Knative
+// webhook's defaults and validation on it. func's own Validate accepts annotations the webhook
+// refuses on a Service (autoscaling ones: seen on a live cluster); this is where that shows.
+// (func's pkg/k8s, which adds the container's envs and probes, needs a module the proxy refuses.)
+func checkServiceFuncWouldDeploy(dir string) error {
+	f, err := fn.NewFunction(dir)
+	if err != nil {
+		return err
+	}
+	container := corev1.Container{Image: "dev.local/todo/" + f.Name + ":check"}
+	labels, err := deployer.GenerateCommonLabels(f, nil)
+	if err != nil {
+		return err
+	}
+	annotations := deployer.GenerateCommonAnnotations(f, nil, false, "knative")
+	service := servingv1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "serving.knative.dev/v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: f.Name, Namespace: f.Namespace, Labels: labels, Annotations: annotations},
+	}
+	service.Spec.Template.ObjectMeta = metav1.ObjectMeta{Labels: labels, Annotations: maps.Clone(annotations)}
+	service.Spec.Template.Spec.Containers = []corev1.Container{container}
+	ctx := apis.WithinCreate(context.Background())
+	service.SetDefaults(ctx)
+	// Errors only: the warnings are about the container's security context, which func's pkg/k8s
+	// (not built here) sets.
+	if errs := service.Validate(ctx).Filter(apis.ErrorLevel); errs != nil {
+		return errs
+	}
+	return nil
 }
 
 // checkAutoscalerConfig parses a config-autoscaler ConfigMap the way the autoscaler itself does.

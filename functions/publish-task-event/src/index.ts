@@ -82,10 +82,14 @@ async function publish({ event, traceparent }: ReceivedEvent): Promise<FunctionR
   return accepted({ event_id: event.event_id, topics: outcome.topics });
 }
 
-/** Ready only when the sidecar is up and connected to its components, and we are not draining. */
+/**
+ * Ready unless draining. Not gated on the daprd: with Dapr Shared the daprd waits for the
+ * function's cluster-local address before it reports healthy, and Knative creates that address
+ * only once the function is ready - each would wait for the other. A publish while the daprd is
+ * down answers 503 + Retry-After, which the client retries.
+ */
 export async function readiness(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const ready = !inFlight.draining && (await dapr.isReady());
-  await reply.code(ready ? 200 : 503).send(ready ? "OK" : "dapr sidecar not ready");
+  await reply.code(inFlight.draining ? 503 : 200).send(inFlight.draining ? "draining" : "OK");
 }
 
 export async function shutdown(): Promise<void> {

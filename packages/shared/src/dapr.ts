@@ -130,12 +130,6 @@ export class DaprSidecar implements Publisher, JobScheduler {
     return { ok: false, retryable, reason: `dapr answered ${response.status}: ${response.text}` };
   }
 
-  /** True when the sidecar is up and its components (the broker connection) are initialised. */
-  async isReady(): Promise<boolean> {
-    const response = await this.call(`${this.endpoint}/v1.0/healthz/outbound`, { method: "GET" });
-    return response.ok && response.status === 204;
-  }
-
   private async call(
     url: string,
     init: { method: string; headers?: Record<string, string>; body?: string | Buffer },
