@@ -19,8 +19,10 @@ for fn in publish-task-event schedule-reminder emit-reminder; do
   fi
 done
 id="cold-$(date +%s)"
+token=$(if ((DRY_RUN)); then echo '<token>'; else kubectl get secret publish-task-event-clients -n "$NS" -o jsonpath='{.data.tokens}' | base64 -d | cut -d, -f1; fi)
 run curl -sS -o /dev/null -w 'cold start: first event answered %{http_code} after %{time_total}s\n' \
-  http://publish-task-event.todo.127.0.0.1.sslip.io -H "ce-id: $id" -H 'ce-specversion: 1.0' \
+  http://publish-task-event.todo.127.0.0.1.sslip.io -H @<(printf 'authorization: Bearer %s\n' "$token") \
+  -H "ce-id: $id" -H 'ce-specversion: 1.0' \
   -H 'ce-source: /cold' -H 'ce-type: com.todo.task.deleted.v1' -H 'content-type: application/json' \
   -d '{"user_id":"cold","task_id":"cold"}'
 run kubectl get pods -n "$NS" -l serving.knative.dev/service=publish-task-event

@@ -11,7 +11,7 @@ import {
   PodTimeline,
   allAtZero,
   cluster,
-  kubectl,
+  crashPod,
   percentile,
   podsOf,
   publish,
@@ -357,6 +357,7 @@ describe("the backbone on the live cluster", () => {
 async function restarts(): Promise<{ restarts: number; oomKilled: string[] }> {
   const pods = [
     ...(await podsOf(cluster().namespace, "app.kubernetes.io/part-of=todo-event-backbone")),
+    ...(await podsOf(cluster().namespace, "app.kubernetes.io/name=postgres")),
     ...(await podsOf("kafka", "app.kubernetes.io/name=kafka")),
   ];
   let count = 0;
@@ -376,7 +377,7 @@ async function restarts(): Promise<{ restarts: number; oomKilled: string[] }> {
 }
 
 /** What a kill of one pod mid-flow may not do: lose an accepted event, fire a reminder twice or not at all. */
-describe("killing a pod mid-flow", () => {
+describe("crashing a pod mid-flow (SIGKILL to its processes)", () => {
   const targets: [string, string, string][] = [
     ["a function pod (publish-task-event)", "todo", "serving.knative.dev/service=publish-task-event"],
     ["a Dapr Shared daprd (schedule-reminder-dapr)", "todo", "app.kubernetes.io/name=schedule-reminder-dapr"],
@@ -417,7 +418,7 @@ describe("killing a pod mid-flow", () => {
     });
     await sleep(1_000);
     const [pod] = (await podsOf(namespace, selector)).map((p) => p.metadata.name);
-    if (pod) await kubectl("delete", "pod", pod, "-n", namespace, "--grace-period=0", "--force", "--wait=false");
+    const killedProcesses = pod ? await crashPod(namespace, pod) : 0;
     const outcomes = await Promise.all(flows);
     const onTopic = await readTopicToEnd("task-events", (r) => accepted.includes(r.value["id"] as string));
     const due = outcomes.filter((o) => o.created && !o.cancelledInTime && !o.cancel);
@@ -436,6 +437,7 @@ describe("killing a pod mid-flow", () => {
     const row = {
       killed: name,
       pod: pod ?? "(none found)",
+      killedProcesses,
       sent: tasks.length + tasks.filter((t) => t.cancel).length,
       accepted: accepted.length,
       lost: accepted.filter((id) => !onTopic.some((r) => r.value["id"] === id)).length,
@@ -448,6 +450,7 @@ describe("killing a pod mid-flow", () => {
     };
     rows.push(row);
     expect(pod, `a pod matching ${selector} in ${namespace}`).toBeDefined();
+    expect(killedProcesses).toBeGreaterThan(0);
     expect(row.lost).toBe(0);
     expect(row.firedOnce).toBe(row.remindersDue);
     expect(row.firedTwice).toBe(0);

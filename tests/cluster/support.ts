@@ -4,7 +4,7 @@
  * functions' secrets, pod counts over time.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { readToEnd, waitForRecords, type TopicRecord } from "../../scripts/kafka-topics.ts";
@@ -122,6 +122,29 @@ export async function podCount(service: ServiceName): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Crashes a pod as a crash would: SIGKILL from the node to every process of its containers (not
+ * the pause container holding its network), so the kubelet restarts them in place. Not
+ * `kubectl delete --force`: that removes the pod object at once while its processes may still
+ * run, and for a StatefulSet the replacement can start beside them - two PostgreSQL servers on
+ * one data directory lost committed transactions when we did that.
+ */
+export async function crashPod(namespace: string, name: string): Promise<number> {
+  const uid = await kubectl("get", "pod", name, "-n", namespace, "-o", "jsonpath={.metadata.uid}");
+  let killed = 0;
+  for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`pod${uid}`)) continue;
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("/pause")) continue;
+      process.kill(Number(pid), "SIGKILL");
+      killed++;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return killed;
+}
 
 /** Samples the pod count of each service every `everyMs` until stopped: a timeline of changes. */
 export class PodTimeline {
