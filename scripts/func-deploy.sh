@@ -20,8 +20,20 @@ REGISTRY=${FUNC_REGISTRY:-localhost:5000/todo}
 
 run() { if ((DRY_RUN)); then printf '+ %s\n' "$*"; else "$@"; fi; }
 
+# func writes back into the func.yaml it deploys (the image it used, its own formatting, without
+# our comments): it deploys a copy of the function's directory, so the repository stays as it is.
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+copy_of() {
+  if ((DRY_RUN)); then echo "<copy of functions/$1>"; return; fi
+  mkdir -p "$WORK/$1"
+  tar -C "$ROOT/functions/$1" --exclude=node_modules -cf - . | tar -C "$WORK/$1" -xf -
+  echo "$WORK/$1"
+}
+
 run npm --prefix "$ROOT" run -s build
 for fn in "${FUNCTIONS[@]}"; do
+  dir=$(copy_of "$fn")
   if ((PREBUILT)); then
     if ((DRY_RUN)); then
       image="dev.local/todo/$fn:<bundle hash>"
@@ -31,8 +43,8 @@ for fn in "${FUNCTIONS[@]}"; do
       IFS='|' read -r image archive < <(bash "$ROOT/scripts/cluster/images.sh" function "$fn" "$hash")
       bash "$ROOT/scripts/cluster/node.sh" import "$archive"
     fi
-    run func deploy --path "$ROOT/functions/$fn" --namespace todo --image "$image" --build=false --push=false
+    run func deploy --path "$dir" --namespace todo --image "$image" --build=false --push=false
   else
-    run func deploy --path "$ROOT/functions/$fn" --registry "$REGISTRY" --namespace todo --build=true
+    run func deploy --path "$dir" --registry "$REGISTRY" --namespace todo --build=true
   fi
 done

@@ -88,9 +88,22 @@ describe("func.yaml: func's own loading and validation, and its published JSON S
     const text = readFileSync(join(ROOT, "functions", "emit-reminder", "func.yaml"), "utf8");
     writeFileSync(
       join(dir, "func.yaml"),
-      text.replace('    dapr.io/enabled: "false"\n', '    dapr.io/enabled: "false"\n    autoscaling.knative.dev/window: 60s\n'),
+      text.replace(
+        '    dapr.io/enabled: "false"\n',
+        '    dapr.io/enabled: "false"\n    autoscaling.knative.dev/window: 60s\n',
+      ),
     );
     expect(manifestCheck("func-ksvc", dir)).toMatchObject({ ok: false });
+  });
+
+  it("holds no deployed image: func writes one back into the func.yaml it deploys, so we deploy a copy", () => {
+    for (const fn of FUNCTIONS) {
+      const func = parse(readFileSync(join(ROOT, "functions", fn, "func.yaml"), "utf8")) as Record<string, unknown>;
+      expect(func["image"], `${fn}/func.yaml`).toBeUndefined();
+      expect((func["deploy"] as Record<string, unknown>)["image"], `${fn}/func.yaml`).toBeUndefined();
+    }
+    const script = readFileSync(join(ROOT, "scripts", "func-deploy.sh"), "utf8");
+    expect(script).toMatch(/func deploy --path "\$dir"/);
   });
 
   it("matches func's JSON Schema (draft-04, no unknown fields)", () => {
