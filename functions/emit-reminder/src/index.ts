@@ -13,8 +13,10 @@ import {
   InFlight,
   ReminderTrigger,
   classifyFailure,
+  counter,
   createLogger,
   databaseUrl,
+  histogram,
   httpEndpoint,
   loadConfig,
   milliseconds,
@@ -24,6 +26,7 @@ import {
   refuseUnlessFromSidecar,
   routeDaprJobTriggersToRoot,
   secret,
+  serveOnRuntimeMetrics,
   throwUnlessOk,
   type FunctionResponse,
 } from "@todo/shared";
@@ -51,9 +54,19 @@ const log = createLogger(SERVICE);
 const store = new ReminderStore(config.DATABASE_URL);
 const dapr = new DaprSidecar({ endpoint: config.DAPR_HTTP_ENDPOINT, apiToken: config.DAPR_API_TOKEN });
 const inFlight = new InFlight();
+const metrics = {
+  triggers: counter("todo_triggers_total", "Reminder job triggers, by what was done with them", ["verdict"]),
+  fired: counter("todo_reminders_fired_total", "ReminderDue events published"),
+  lateness: histogram(
+    "todo_reminder_lateness_seconds",
+    "ReminderDue published minus the reminder time",
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 30, 300],
+  ),
+};
 
 export function init(): void {
   parseCloudEventsInTheHandler();
+  serveOnRuntimeMetrics();
   routeDaprJobTriggersToRoot();
   if (config.localDevMode) log.warn("local development mode: calls are not authenticated");
   void ensureSweepJob();
@@ -106,7 +119,9 @@ async function fireIfCurrent(trigger: ReminderTrigger, waited = false): Promise<
     await new Promise((resolve) => setTimeout(resolve, Math.min(judged.waitMs, config.MAX_WAIT_AHEAD_MS)));
     return fireIfCurrent(trigger, true);
   }
-  log.info({ task_id: trigger.task_id, version: trigger.version, verdict: judged.verdict }, "trigger not fired");
+  metrics.triggers.inc({ verdict: judged.verdict });
+  const level = judged.verdict === "orphan" ? "warn" : "info";
+  log[level]({ task_id: trigger.task_id, version: trigger.version, verdict: judged.verdict }, "trigger not fired");
   return judged.verdict === "early"
     ? problem(503, "reminder not stored yet", { retryAfterSeconds: 2 })
     : { statusCode: 200, headers: {}, body: { fired: false } };
@@ -122,7 +137,11 @@ async function fire(reminder: ReminderState): Promise<FunctionResponse> {
   });
   throwUnlessOk(await publishEvent(dapr, event, config.PUBSUB_NAME), "ReminderDue not published");
   const marked = await store.markSent(reminder.taskId, reminder.version, new Date());
-  eventLog.info({ marked, lateness_ms: Date.now() - reminder.remindAt!.getTime() }, "ReminderDue published");
+  const latenessMs = Date.now() - reminder.remindAt!.getTime();
+  metrics.fired.inc();
+  metrics.triggers.inc({ verdict: "fire" });
+  metrics.lateness.observe(latenessMs / 1000);
+  eventLog.info({ marked, lateness_ms: latenessMs }, "ReminderDue published");
   return { statusCode: 200, headers: {}, body: { fired: true, event_id: event.event_id } };
 }
 

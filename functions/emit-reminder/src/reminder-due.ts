@@ -13,15 +13,25 @@ export const PRODUCER = "/todo/emit-reminder";
  * - "early": the trigger is ahead of the database. schedule-reminder creates the job inside its
  *   transaction, so a job due at once can fire before that transaction commits; answering "try
  *   again" lets the job retry and find the committed reminder.
+ * - "orphan": still ahead of the database a minute after its time: the transaction that created
+ *   the job never committed, and its event will re-arm the reminder with a new job if it is ever
+ *   applied. Retrying would only keep this function awake (every 2 s, for an hour).
  */
 export type TriggerVerdict =
   | { readonly verdict: "fire" }
   | { readonly verdict: "wait"; readonly waitMs: number }
   | { readonly verdict: "stale" }
-  | { readonly verdict: "early" };
+  | { readonly verdict: "early" }
+  | { readonly verdict: "orphan" };
+
+/** How long after its reminder time an "early" trigger is given up as an orphan. */
+export const ORPHAN_AFTER_MS = 60_000;
 
 export function judgeTrigger(reminder: ReminderState | null, trigger: ReminderTrigger, now: Date): TriggerVerdict {
-  if (reminder === null || reminder.version < trigger.version) return { verdict: "early" };
+  if (reminder === null || reminder.version < trigger.version) {
+    const due = trigger.remind_at === undefined ? undefined : Date.parse(trigger.remind_at);
+    return due !== undefined && now.getTime() - due > ORPHAN_AFTER_MS ? { verdict: "orphan" } : { verdict: "early" };
+  }
   if (reminder.version !== trigger.version || reminder.status !== "PENDING") return { verdict: "stale" };
   const waitMs = (reminder.remindAt?.getTime() ?? 0) - now.getTime();
   return waitMs > 0 ? { verdict: "wait", waitMs } : { verdict: "fire" };

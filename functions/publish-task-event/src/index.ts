@@ -11,7 +11,9 @@ import {
   DaprSidecar,
   InFlight,
   accepted,
+  counter,
   createLogger,
+  histogram,
   httpEndpoint,
   loadConfig,
   milliseconds,
@@ -22,6 +24,7 @@ import {
   refuseUnlessBearer,
   secret,
   secretList,
+  serveOnRuntimeMetrics,
   traceIdOf,
   type FunctionResponse,
   type ReceivedEvent,
@@ -43,23 +46,44 @@ const config = loadConfig(SERVICE, (devMode) =>
 const log = createLogger(SERVICE);
 const dapr = new DaprSidecar({ endpoint: config.DAPR_HTTP_ENDPOINT, apiToken: config.DAPR_API_TOKEN });
 const inFlight = new InFlight();
+const metrics = {
+  accepted: counter("todo_events_accepted_total", "Task events published (202), by event type", ["type"]),
+  refused: counter("todo_events_refused_total", "Requests not published, by HTTP status and what was wrong", [
+    "status",
+    "reason",
+  ]),
+  publishSeconds: histogram(
+    "todo_publish_duration_seconds",
+    "From a valid request to Dapr's confirmation that the broker stored it",
+    [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+  ),
+};
+
+/** The answer to a refused request, counted by status and by what was wrong. */
+function refuse(answer: FunctionResponse, reason: string): FunctionResponse {
+  metrics.refused.inc({ status: String(answer.statusCode), reason });
+  return answer;
+}
 
 export function init(): void {
   parseCloudEventsInTheHandler();
+  serveOnRuntimeMetrics();
   if (config.localDevMode) log.warn("local development mode: clients are not authenticated");
 }
 
 export async function handle(context: Context): Promise<FunctionResponse> {
-  if (inFlight.draining) return problem(503, "shutting down", { retryAfterSeconds: 1 });
+  if (inFlight.draining) return refuse(problem(503, "shutting down", { retryAfterSeconds: 1 }), "draining");
   if (context.method !== "POST") {
-    return problem(405, "post CloudEvents here", { detail: `${context.method} is not supported`, allow: "POST" });
+    const detail = `${context.method} is not supported`;
+    return refuse(problem(405, "post CloudEvents here", { detail, allow: "POST" }), "method");
   }
-  const refused = refuseUnlessBearer(context.headers, config.PUBLISH_API_TOKENS, SERVICE);
-  if (refused) return refused;
+  const unauthenticated = refuseUnlessBearer(context.headers, config.PUBLISH_API_TOKENS, SERVICE);
+  if (unauthenticated) return refuse(unauthenticated, "authentication");
   const received = parseCloudEvent({ headers: context.headers, body: context.body }, TASK_EVENT_TYPES, new Date());
   if (!received.ok) {
     log.info({ issues: received.issues }, "rejected invalid task event");
-    return problem(received.status ?? 400, "invalid task event", { issues: received.issues });
+    const answer = problem(received.status ?? 400, "invalid task event", { issues: received.issues });
+    return refuse(answer, received.issues[0]?.path.split(".")[0] ?? "invalid");
   }
   return inFlight.track(publish(received.value));
 }
@@ -70,14 +94,17 @@ async function publish({ event, traceparent }: ReceivedEvent): Promise<FunctionR
     correlation_id: event.correlation_id,
     trace_id: traceIdOf(traceparent),
   });
+  const stopTimer = metrics.publishSeconds.startTimer();
   const outcome = await publishEvent(dapr, event, config.PUBSUB_NAME, traceparent);
   if (!outcome.ok) {
     eventLog.warn({ reason: outcome.reason, published_to: outcome.topics }, "publish failed");
     const detail = `${outcome.reason}; send the same CloudEvent again (same id) to retry`;
     return outcome.retryable
-      ? problem(503, "event not published", { detail, retryAfterSeconds: 1 })
-      : problem(500, "publishing is misconfigured", { detail });
+      ? refuse(problem(503, "event not published", { detail, retryAfterSeconds: 1 }), "unavailable")
+      : refuse(problem(500, "publishing is misconfigured", { detail }), "misconfigured");
   }
+  stopTimer();
+  metrics.accepted.inc({ type: event.event_type });
   eventLog.info({ topics: outcome.topics, event_type: event.event_type }, "published");
   return accepted({ event_id: event.event_id, topics: outcome.topics });
 }

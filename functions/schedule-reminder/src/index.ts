@@ -14,6 +14,7 @@ import {
   DeadLetters,
   TaskEvent,
   classifyFailure,
+  counter,
   createLogger,
   databaseUrl,
   deliveryAnswer,
@@ -25,9 +26,11 @@ import {
   parseRecord,
   refuseUnlessFromSidecar,
   secret,
+  serveOnRuntimeMetrics,
   taskIdOf,
   unwrapDaprDelivery,
   type DaprDelivery,
+  type DeliveryStatus,
   type FunctionResponse,
 } from "@todo/shared";
 import { decide, type Decision } from "./decide.ts";
@@ -64,8 +67,20 @@ const deadLetters = new DeadLetters(
   SERVICE,
 );
 
+const metrics = {
+  deliveries: counter("todo_deliveries_total", "Records Dapr delivered, by the answer given", ["outcome"]),
+  deadLetters: counter("todo_dead_letters_total", "Records written to the dead-letter topic, by why", ["kind"]),
+};
+
+/** Dapr's answer, counted. */
+function answer(status: DeliveryStatus): FunctionResponse {
+  metrics.deliveries.inc({ outcome: status });
+  return deliveryAnswer(status);
+}
+
 export function init(): void {
   parseCloudEventsInTheHandler();
+  serveOnRuntimeMetrics();
   if (config.localDevMode) log.warn("local development mode: calls are not authenticated");
 }
 
@@ -75,10 +90,10 @@ export async function handle(context: Context): Promise<FunctionResponse> {
   const delivery = unwrapDaprDelivery(context.body, context.headers);
   if (!delivery.ok) {
     log.warn({ issues: delivery.issues }, "not a pub/sub delivery: dropped");
-    return deliveryAnswer("DROP");
+    return answer("DROP");
   }
   const event = parseRecord(delivery.value.record, TaskEvent);
-  if (!event.ok) return deadLetter(delivery.value, `invalid task event: ${describeIssues(event.issues)}`);
+  if (!event.ok) return deadLetter(delivery.value, "invalid", `invalid task event: ${describeIssues(event.issues)}`);
 
   const taskId = taskIdOf(event.value);
   const eventLog = log.child({
@@ -95,23 +110,33 @@ export async function handle(context: Context): Promise<FunctionResponse> {
     );
     if (applied.duplicate) eventLog.info("duplicate event: nothing changed");
     else eventLog.info({ reason: applied.decision.reason, trigger: applied.decision.trigger }, "reminder updated");
-    return deliveryAnswer("SUCCESS");
+    return answer("SUCCESS");
   } catch (error) {
     const failure = classifyFailure(error);
-    if (failure.kind === "permanent") return deadLetter(delivery.value, failure.reason);
+    if (failure.kind === "permanent") return deadLetter(delivery.value, "refused", failure.reason);
     eventLog.warn({ reason: failure.reason }, "could not apply the event now: Dapr will redeliver it");
-    return deliveryAnswer("RETRY");
+    return answer("RETRY");
   }
 }
 
-/** The record can never be applied: to the dead-letter topic with the reason, and move on. */
-async function deadLetter(delivery: DaprDelivery, reason: string): Promise<FunctionResponse> {
+/**
+ * The record can never be applied (`kind`: invalid, or refused by the database or the scheduler):
+ * to the dead-letter topic with the reason, and move on.
+ */
+async function deadLetter(
+  delivery: DaprDelivery,
+  kind: "invalid" | "refused",
+  reason: string,
+): Promise<FunctionResponse> {
   const sent = await deadLetters.send(delivery, reason);
   log.warn({ origin: delivery.origin, reason, dead_lettered: sent.ok }, "record sent to the dead-letter topic");
-  if (sent.ok) return deliveryAnswer("SUCCESS");
+  if (sent.ok) {
+    metrics.deadLetters.inc({ kind });
+    return answer("SUCCESS");
+  }
   // The dead-letter topic cannot take it now: try again later; or never: let Dapr's own
   // dead-letter route (DROP) keep it, without the reason.
-  return deliveryAnswer(sent.retryable ? "RETRY" : "DROP");
+  return answer(sent.retryable ? "RETRY" : "DROP");
 }
 
 export async function shutdown(): Promise<void> {

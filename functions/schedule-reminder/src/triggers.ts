@@ -16,7 +16,7 @@ export function triggerUpdater(scheduler: JobScheduler, taskId: string, wakeAhea
       trigger.action === "schedule"
         ? await scheduler.scheduleJob(name, {
             dueTime: new Date(trigger.at.getTime() - wakeAheadMs),
-            data: { task_id: taskId, version: trigger.version },
+            data: { task_id: taskId, version: trigger.version, remind_at: trigger.at.toISOString() },
           })
         : await scheduler.deleteJob(name);
     throwUnlessOk(outcome, `job ${trigger.action}`);

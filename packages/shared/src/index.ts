@@ -6,6 +6,7 @@ export * from "./config.ts";
 export * from "./dapr.ts";
 export * from "./failures.ts";
 export * from "./logger.ts";
+export * from "./metrics.ts";
 export * from "./problem.ts";
 export * from "./publishing.ts";
 export * from "./lifecycle.ts";

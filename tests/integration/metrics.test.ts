@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { binaryEvent } from "../support/fixtures.ts";
+import { createTask, inMs, newTask, remindersAfter } from "../support/reminders.ts";
+import { consumerCaughtUp, post, produceRaw, stack, type FunctionName } from "../support/stack.ts";
+
+/** The value of one series on a function's /metrics (Prometheus text), 0 when it is absent. */
+async function metric(fn: FunctionName, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${stack().functions[fn].url}/metrics`)).text();
+  const matching = text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`)));
+  return matching.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
+
+describe("each function's /metrics (Prometheus, beside the runtime's own)", () => {
+  it("counts events accepted and refused, publish latency, deliveries by outcome, dead letters, reminders fired and their lateness", async () => {
+    const before = {
+      accepted: await metric("publish-task-event", "todo_events_accepted_total", { type: "TaskCreated" }),
+      refused: await metric("publish-task-event", "todo_events_refused_total", { status: "400", reason: "data" }),
+      published: await metric("publish-task-event", "todo_publish_duration_seconds_count"),
+      success: await metric("schedule-reminder", "todo_deliveries_total", { outcome: "SUCCESS" }),
+      dead: await metric("schedule-reminder", "todo_dead_letters_total", { kind: "invalid" }),
+      fired: await metric("emit-reminder", "todo_reminders_fired_total"),
+      lateness: await metric("emit-reminder", "todo_reminder_lateness_seconds_count"),
+    };
+    const { taskId, eventId } = newTask("metrics");
+    const remindAt = inMs(2500);
+    await createTask(taskId, eventId("created"), remindAt);
+    expect((await post("publish-task-event", binaryEvent("TaskDeleted", eventId("bad"), { user_id: 7 }))).status).toBe(
+      400,
+    );
+    await produceRaw("task-events", [{ key: taskId, value: "poison for the metrics" }]);
+    expect(await remindersAfter(taskId, Date.parse(remindAt) + 3000)).toHaveLength(1);
+    await consumerCaughtUp();
+
+    expect(await metric("publish-task-event", "todo_events_accepted_total", { type: "TaskCreated" })).toBe(
+      before.accepted + 1,
+    );
+    expect(await metric("publish-task-event", "todo_events_refused_total", { status: "400", reason: "data" })).toBe(
+      before.refused + 1,
+    );
+    expect(await metric("publish-task-event", "todo_publish_duration_seconds_count")).toBe(before.published + 1);
+    expect(await metric("schedule-reminder", "todo_deliveries_total", { outcome: "SUCCESS" })).toBeGreaterThanOrEqual(
+      before.success + 2,
+    );
+    expect(await metric("schedule-reminder", "todo_dead_letters_total", { kind: "invalid" })).toBe(before.dead + 1);
+    expect(await metric("emit-reminder", "todo_reminders_fired_total")).toBe(before.fired + 1);
+    expect(await metric("emit-reminder", "todo_reminder_lateness_seconds_count")).toBe(before.lateness + 1);
+    // The runtime's own series are still there, with its labels on ours too.
+    const text = await (await fetch(`${stack().functions["emit-reminder"].url}/metrics`)).text();
+    expect(text).toContain("faas_invocations");
+    expect(text).toMatch(/todo_reminders_fired_total\{faas_name="[^"]+"/);
+  });
+});
