@@ -37,6 +37,15 @@ describe("judgeTrigger", () => {
     expect(judge(null, 1)).toBe("early");
   });
 
+  it("gives up a trigger still ahead of the database a minute after its time: its transaction never committed", () => {
+    const trigger = { task_id: "t1", version: 1, remind_at: "2026-12-01T08:30:00.000Z" };
+    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:30:59Z")).verdict).toBe("early");
+    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:31:01Z")).verdict).toBe("orphan");
+    expect(
+      judgeTrigger({ ...reminder, version: 0 }, { ...trigger, version: 1 }, new Date("2026-12-01T09:00:00Z")).verdict,
+    ).toBe("orphan");
+  });
+
   it("waits for the reminder time when the trigger woke the function ahead of it", () => {
     expect(judgeTrigger(reminder, { task_id: "t1", version: 3 }, new Date("2026-12-01T08:29:50Z"))).toEqual({
       verdict: "wait",
