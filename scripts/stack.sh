@@ -9,6 +9,7 @@
 #   scripts/stack.sh start|stop|kill PIECE   one piece (kafka, postgres, scheduler,
 #                                       <function>, <function>-dapr); used by the fault tests
 #   scripts/stack.sh reset              down, then forget all data
+#   scripts/stack.sh function-env FN    FN's environment as the stack gives it (for the benchmark)
 #
 # STACK_DIR (default .stack) holds one stack's state and STACK_PORT_OFFSET moves its ports:
 # test.sh runs its own stack that way, and never touches the one `demo.sh` left running.
@@ -222,10 +223,13 @@ start_daprd() {
 bundle_of() { echo "$ROOT/functions/$1/build/index.js"; }
 bundle_hash() { sha256sum "$(bundle_of "$1")" | cut -c1-16; }
 
-# Each function's configuration as its Knative Service gives it, with the local addresses; the
-# secrets come from $STATE/tokens and stay off every command line.
+# Each function's configuration as its Knative Service gives it: the plain settings of its
+# func.yaml (NODE_OPTIONS, FUNC_BODY_LIMIT, ...), then the local addresses; the secrets come from
+# $STATE/tokens and stay off every command line.
 function_env() {
-  local fn=$1 emit_dapr
+  local fn=$1 emit_dapr name value
+  while IFS='=' read -r name value; do export "$name=$value"; done \
+    < <(node "$ROOT/scripts/function-settings.mjs" "$fn")
   emit_dapr="http://127.0.0.1:$(dapr_http_port emit-reminder)"
   export FUNC_PORT FUNC_LOG_LEVEL=warn DAPR_HTTP_ENDPOINT DAPR_API_TOKEN
   FUNC_PORT=$(fn_port "$fn")
@@ -237,7 +241,6 @@ function_env() {
       PUBLISH_API_TOKENS=$(token_of "$fn" clients) ;;
     schedule-reminder)
       export DATABASE_URL APP_API_TOKEN REMINDER_JOBS_DAPR_ENDPOINT="$emit_dapr" REMINDER_JOBS_DAPR_API_TOKEN
-      export FUNC_BODY_LIMIT=4194304 # a whole Kafka record (1 MB) arrives base64-encoded in Dapr's wrapper
       APP_API_TOKEN=$(token_of "$fn" app)
       REMINDER_JOBS_DAPR_API_TOKEN=$(token_of emit-reminder dapr) ;;
     emit-reminder)
@@ -323,9 +326,11 @@ listens() {
 
 # What the tests, the demo and the benchmark read to find the stack.
 write_stack_json() {
-  local fn entries=()
+  local fn entries=() limits=() node
+  node=$(node_bin)
   for fn in "${FUNCTIONS[@]}"; do
     entries+=("\"$fn\": {\"url\": \"http://127.0.0.1:$(fn_port "$fn")\", \"dapr\": \"http://127.0.0.1:$(dapr_http_port "$fn")\"}")
+    limits+=("\"$fn\": $(PATH="$node:$PATH" node "$ROOT/scripts/function-settings.mjs" "$fn" --memory-limit-mb)")
   done
   local IFS=,
   cat >"$STATE/stack.json" <<EOF
@@ -339,6 +344,7 @@ write_stack_json() {
   "logs": "$LOGS",
   "run": "$RUN",
   "tokens": "$STATE/tokens",
+  "memoryLimitsMb": {${limits[*]}},
   "functions": {${entries[*]}}
 }
 EOF
@@ -356,5 +362,8 @@ case ${1:-} in
   stop) stop_piece "${2:?piece}" TERM ;;
   kill) stop_piece "${2:?piece}" KILL ;;
   reset) "$0" down; rm -rf "$STATE" "$(pg_dir)" ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  # A function's whole environment (secrets included) as NAME=value lines, for the benchmark to
+  # start extra instances exactly as the stack does. To a pipe, never a file or a log.
+  function-env) (PATH="$(node_bin):$PATH"; function_env "${2:?function}"; env) ;;
+  *) sed -n '2,17p' "$0"; exit 2 ;;
 esac

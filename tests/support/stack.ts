@@ -24,6 +24,7 @@ export interface StackInfo {
   readonly logs: string;
   readonly run: string;
   readonly tokens: string;
+  readonly memoryLimitsMb: Record<FunctionName, number>;
   readonly functions: Record<FunctionName, { readonly url: string; readonly dapr: string }>;
 }
 
