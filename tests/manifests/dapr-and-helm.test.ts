@@ -28,7 +28,11 @@ function closeUnknownFields(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closeUnknownFields);
   if (typeof schema !== "object" || schema === null) return schema;
   const copy = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, closeUnknownFields(value)]));
-  if ("properties" in copy && !("additionalProperties" in copy) && copy["x-kubernetes-preserve-unknown-fields"] !== true) {
+  if (
+    "properties" in copy &&
+    !("additionalProperties" in copy) &&
+    copy["x-kubernetes-preserve-unknown-fields"] !== true
+  ) {
     copy["additionalProperties"] = false;
   }
   return copy;
