@@ -42,17 +42,27 @@ spawn() {
   echo $! >"$(pidfile "$name")"
 }
 
-# Waits until CHECK succeeds; on timeout names the piece and its log, then fails.
+# Waits until CHECK succeeds; on timeout names the piece and its log, then fails. The check must be
+# answered by our process: one that died (the port taken by another) fails, even if something answers.
 wait_for() {
   local name=$1 seconds=$2; shift 2
   local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
+  until "$@" >/dev/null 2>&1 && running "$name"; do
     if ! running "$name"; then
       die "$name exited during start-up; see $LOGS/$name.log:$(printf '\n'; tail -n 15 "$LOGS/$name.log" 2>/dev/null)"
     fi
     ((SECONDS < deadline)) || die "$name not healthy after ${seconds}s; see $LOGS/$name.log"
     sleep 0.2
   done
+}
+
+# A piece's port taken by a process that is not ours (another checkout's stack, say) would answer
+# its health check: refuse to start instead, and say who holds it.
+port_free() {
+  local port=$1 piece=$2
+  if port_open "$port"; then
+    die "$piece: port $port is in use by another process ($(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n 1)); stop it, or move this stack with STACK_PORT_OFFSET"
+  fi
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -278,11 +288,11 @@ start_piece() {
     fi
   fi
   case $piece in
-    kafka) start_kafka ;;
-    postgres) [[ -n ${EXTERNAL_DATABASE:-} ]] || start_postgres; migrate ;;
-    scheduler) start_scheduler ;;
-    *-dapr) start_daprd "${piece%-dapr}" ;;
-    *) is_function "$piece" || die "unknown piece '$piece'"; start_function "$piece" ;;
+    kafka) port_free "$KAFKA_PORT" kafka; start_kafka ;;
+    postgres) [[ -n ${EXTERNAL_DATABASE:-} ]] || { port_free "$PG_PORT" postgres; start_postgres; }; migrate ;;
+    scheduler) port_free "$SCHEDULER_PORT" scheduler; start_scheduler ;;
+    *-dapr) port_free "$(dapr_http_port "${piece%-dapr}")" "$piece"; start_daprd "${piece%-dapr}" ;;
+    *) is_function "$piece" || die "unknown piece '$piece'"; port_free "$(fn_port "$piece")" "$piece"; start_function "$piece" ;;
   esac
 }
 

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, appendFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -42,6 +43,23 @@ describe("scripts/stack.sh", () => {
     });
     expect(psql.stdout.trim()).toBe("1");
     expect(stackSh(ROOT, env, "stop", "postgres").status).toBe(0);
+  });
+
+  it("refuses to start a piece whose port another process holds, instead of taking its answers for ours", async () => {
+    const stranger = createServer();
+    await new Promise<void>((resolve) => stranger.listen(19092 + 2200, "127.0.0.1", resolve));
+    try {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        STACK_DIR: mkdtempSync(join(tmpdir(), "stack-")),
+        STACK_PORT_OFFSET: "2200",
+      };
+      const result = stackSh(ROOT, env, "start", "kafka");
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain("kafka: port 21292 is in use by another process");
+    } finally {
+      stranger.close();
+    }
   });
 
   it("restarts a running function whose bundle changed, so that nothing is tested on a stale build", () => {
