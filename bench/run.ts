@@ -2,9 +2,8 @@
 // to a baseline measured in the same run, on the same two cores, or a figure next to its bound.
 // Prints a table and writes bench/results/<time>.json.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Producer } from "@platformatic/kafka";
 import pg from "pg";
@@ -13,6 +12,7 @@ import { binaryEvent, taskPayload, type CloudEventRequest } from "../tests/suppo
 import { countCopies } from "../tests/support/reminders.ts";
 import { clientAuthorization, sleep, stack, tokenOf, waitForTopic, type FunctionName } from "../tests/support/stack.ts";
 import { cpuMsBetween, cpuTicksByPiece, pieces, rssMb, selfCpuMs } from "./processes.ts";
+import { storeTransactionCost } from "./store-alternative.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const RUN = Date.now().toString(36);
@@ -85,22 +85,36 @@ const deleted = (id: string, taskId: string): TaskDeleted => ({
 
 // --- cold start and memory against the stock runtime ---------------------------------------------
 
-/** The stock runtime with a function that does nothing: the baseline for start time and memory. */
-function stockFunctionDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "stock-function-"));
+/**
+ * The stock runtime with a function that does nothing: the baseline for start time and memory.
+ * Inside the checkout, so that it finds the runtime; a second copy has a warm compile cache, as
+ * our functions do (NODE_COMPILE_CACHE, see func.yaml): the fair reference for that trick.
+ */
+function stockFunctionDir(withCompileCache: boolean): string {
+  const dir = join(stack().stackDir, withCompileCache ? "bench-stock-compile-cache" : "bench-stock");
+  mkdirSync(join(dir, "build"), { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  writeFileSync(join(dir, "index.js"), "export const handle = () => ({ ok: true });\n");
+  writeFileSync(join(dir, "build", "index.js"), "export const handle = () => ({ ok: true });\n");
+  if (withCompileCache) {
+    copyFileSync(join(ROOT, "scripts", "warm-compile-cache.mjs"), join(dir, "build", "warm-compile-cache.mjs"));
+    execFileSync(process.execPath, ["build/warm-compile-cache.mjs"], { cwd: dir });
+  }
   return dir;
 }
 
+type Kind = FunctionName | "stock" | "stock + compile cache";
+
 /** Each function's environment exactly as scripts/stack.sh gives it (secrets, V8 limits), on `port`. */
-function functionEnv(fn: FunctionName | "stock", port: number): NodeJS.ProcessEnv {
+function functionEnv(kind: Kind, port: number): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { PATH: process.env["PATH"], FUNC_LOG_LEVEL: "warn" };
+  if (kind === "stock + compile cache") {
+    Object.assign(base, { NODE_COMPILE_CACHE: ".compile-cache", NODE_COMPILE_CACHE_PORTABLE: "1" });
+  }
   const env =
-    fn === "stock"
+    kind === "stock" || kind === "stock + compile cache"
       ? base
       : Object.fromEntries(
-          execFileSync(stack().stackScript, ["function-env", fn], {
+          execFileSync(stack().stackScript, ["function-env", kind], {
             encoding: "utf8",
             env: { ...process.env, STACK_DIR: stack().stackDir },
           })
@@ -111,16 +125,12 @@ function functionEnv(fn: FunctionName | "stock", port: number): NodeJS.ProcessEn
   return { ...env, FUNC_PORT: String(port) };
 }
 
-function startRuntime(fn: FunctionName | "stock", port: number, cwd: string): ChildProcess {
-  return spawn(
-    join(ROOT, "node_modules", ".bin", "faas-js-runtime"),
-    [fn === "stock" ? "./index.js" : "./build/index.js"],
-    {
-      cwd,
-      env: functionEnv(fn, port),
-      stdio: "ignore",
-    },
-  );
+function startRuntime(env: NodeJS.ProcessEnv, cwd: string): ChildProcess {
+  return spawn(join(ROOT, "node_modules", ".bin", "faas-js-runtime"), ["./build/index.js"], {
+    cwd,
+    env,
+    stdio: "ignore",
+  });
 }
 
 async function untilLive(port: number): Promise<void> {
@@ -141,30 +151,46 @@ async function stop(child: ChildProcess): Promise<void> {
 
 /** Process start -> ready, and resident memory once idle, for each function and the stock runtime. */
 async function coldStartAndIdleMemory(starts: number): Promise<void> {
-  const stockDir = stockFunctionDir();
-  const kinds: (FunctionName | "stock")[] = ["stock", ...FUNCTIONS];
-  const ready: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]));
-  const idleRss: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]));
+  const dirs: Record<Kind, string> = {
+    stock: stockFunctionDir(false),
+    "stock + compile cache": stockFunctionDir(true),
+    ...(Object.fromEntries(FUNCTIONS.map((fn) => [fn, join(ROOT, "functions", fn)])) as Record<FunctionName, string>),
+  };
+  const kinds = Object.keys(dirs) as Kind[];
+  const ready = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
+  const idleRss = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
+  // Interleaved, so that every kind meets the same machine state.
   for (let i = 0; i < starts; i++) {
     for (const [k, kind] of kinds.entries()) {
       const port = 18800 + k;
+      const env = functionEnv(kind, port); // before the clock starts: it runs stack.sh
       const started = now();
-      const child = startRuntime(kind, port, kind === "stock" ? stockDir : join(ROOT, "functions", kind));
+      const child = startRuntime(env, dirs[kind]);
       await untilLive(port);
-      ready[kind]!.push(now() - started);
+      ready[kind].push(now() - started);
       await sleep(1500); // settled: what a function at rest holds
-      idleRss[kind]!.push(rssMb(child.pid!));
+      idleRss[kind].push(rssMb(child.pid!));
       await stop(child);
     }
   }
-  const stockReady = percentile(ready["stock"]!, 50);
-  record("cold start: stock faas-js-runtime, process start -> ready", ready["stock"]!, "ms");
+  const stockReady = percentile(ready.stock, 50);
+  record("cold start: stock faas-js-runtime, process start -> ready", ready.stock, "ms");
+  record("cold start: stock runtime with a warm compile cache (reference)", ready["stock + compile cache"], "ms");
   for (const fn of FUNCTIONS) {
-    record(`cold start: ${fn}, process start -> ready`, ready[fn]!, "ms");
-    ratio(`cold start ratio to the stock runtime (p50): ${fn}`, percentile(ready[fn]!, 50) / stockReady, 1.2);
+    record(`cold start: ${fn}, process start -> ready`, ready[fn], "ms");
+    ratio(`cold start ratio to the stock runtime (p50): ${fn}`, percentile(ready[fn], 50) / stockReady, 1.2);
   }
-  details["idleRssMb"] = Object.fromEntries(kinds.map((k) => [k, round(percentile(idleRss[k]!, 50), 1)]));
-  details["stockIdleRssMb"] = round(percentile(idleRss["stock"]!, 50), 1);
+  const cachedStock = percentile(ready["stock + compile cache"], 50);
+  for (const fn of FUNCTIONS) {
+    figures.push({
+      name: `cold start ratio to the stock runtime with the same compile cache (p50), reference: ${fn}`,
+      n: starts,
+      p50: round(percentile(ready[fn], 50) / cachedStock),
+      unit: "x",
+    });
+  }
+  details["idleRssMb"] = Object.fromEntries(kinds.map((k) => [k, round(percentile(idleRss[k], 50), 1)]));
+  details["stockIdleRssMb"] = round(percentile(idleRss.stock, 50), 1);
 }
 
 // --- publish latency: function layer, Dapr, and a direct producer --------------------------------
@@ -282,7 +308,7 @@ async function remindersFiring(reminders: number, spreadMs: number, label: strin
     }),
   );
   const postedInMs = now() - posting;
-  if (Date.now() > start - 10_000)
+  if (postedInMs > leadMs - 5_000)
     notes.push(`${label}: posting took ${Math.round(postedInMs)} ms, past the lead of ${leadMs} ms`);
   await sleep(Math.max(0, start - 12_000 - Date.now()));
   const sessions = pieces(stack().run, PIECES);
@@ -360,8 +386,12 @@ async function throughput(concurrency: number, seconds: number): Promise<void> {
     }),
   );
   const elapsed = (now() - started) / 1000;
+  const clientMs = selfCpuMs() - clientBefore;
+  // The consumers are still catching up when the load stops: their CPU counts until the stack is quiet.
+  await untilQuiet(120_000);
+  const caughtUpIn = (now() - started) / 1000;
   const cpuMs = cpuMsBetween(cpuBefore, cpuTicksByPiece(sessions));
-  cpuMs["client (this benchmark)"] = selfCpuMs() - clientBefore;
+  cpuMs["client (this benchmark)"] = clientMs;
   clearInterval(sampler);
   const rate = accepted / elapsed;
   figures.push({
@@ -372,6 +402,12 @@ async function throughput(concurrency: number, seconds: number): Promise<void> {
     target: ">= 1000/s, no error",
     met: rate >= 1000 && errors.length === 0,
   });
+  figures.push({
+    name: "accepted events stored by schedule-reminder per second (load + catch-up until quiet)",
+    n: accepted,
+    p50: round(accepted / caughtUpIn, 0),
+    unit: "events/s",
+  });
   const perEvent = Object.fromEntries(Object.entries(cpuMs).map(([piece, ms]) => [piece, round(ms / accepted, 3)]));
   for (const [piece, ms] of Object.entries(perEvent)) {
     figures.push({ name: `CPU per accepted event: ${piece}`, n: accepted, p50: ms, unit: "ms" });
@@ -380,8 +416,12 @@ async function throughput(concurrency: number, seconds: number): Promise<void> {
   details["peakRssUnderLoadMb"] = Object.fromEntries(Object.entries(peakRss).map(([fn, mb]) => [fn, round(mb, 1)]));
 }
 
-/** Each function within its manifest's limit under load, and back near the stock runtime's idle after it. */
-function memoryAfterLoad(): void {
+/**
+ * Each function within its manifest's limit under load, and back near the stock runtime's idle
+ * after it: read once the flow is quiet (the consumers caught up) for 15 s.
+ */
+async function memoryAfterLoad(): Promise<void> {
+  await sleep(15_000);
   const sessions = pieces(stack().run, FUNCTIONS);
   const stockIdle = details["stockIdleRssMb"] as number;
   const peak = details["peakRssUnderLoadMb"] as Record<string, number>;
@@ -404,13 +444,50 @@ function memoryAfterLoad(): void {
   }
 }
 
+/**
+ * schedule-reminder's transaction costs most of its CPU per event: Prisma, and beside it the same
+ * statements through pg alone (not used; Prisma is on the design card), in this process.
+ */
+async function storeAlternative(transactions: number): Promise<void> {
+  const cost = await storeTransactionCost(stack().databaseUrl, RUN, transactions);
+  for (const [client, c] of Object.entries(cost)) {
+    figures.push({
+      name: `schedule-reminder's transaction via ${client === "pg" ? "pg alone (alternative, not used)" : "Prisma (used)"}: client CPU`,
+      n: transactions,
+      p50: round(c.clientCpuMs, 3),
+      unit: "ms",
+    });
+  }
+  figures.push({
+    name: "Prisma / pg alone, client CPU per transaction",
+    n: transactions,
+    p50: round(cost.prisma.clientCpuMs / cost.pg.clientCpuMs),
+    unit: "x",
+  });
+  details["storeTransaction"] = cost;
+}
+
+/** Waits until the stack is quiet (under 5% of a core for a second): a stack just started, or a consumer catching up, is not. */
+async function untilQuiet(withinMs = 60_000): Promise<void> {
+  const sessions = pieces(stack().run, PIECES);
+  for (const deadline = now() + withinMs; now() < deadline;) {
+    const before = cpuTicksByPiece(sessions);
+    await sleep(1000);
+    const used = Object.values(cpuMsBetween(before, cpuTicksByPiece(sessions))).reduce((a, b) => a + b, 0);
+    if (used < 50) return;
+  }
+  notes.push(`the stack did not become quiet within ${withinMs / 1000} s; measured anyway`);
+}
+
 // Quiet machine first: start times and memory at rest; then latency; then the loads.
-await coldStartAndIdleMemory(Number(process.env["COLD_STARTS"] ?? 5));
+await untilQuiet();
+await coldStartAndIdleMemory(Number(process.env["COLD_STARTS"] ?? 10));
 await publishLatency(Number(process.env["PUBLISH_EVENTS"] ?? 500));
 await endToEnd(100);
 await remindersFiring(60, 60_000, "reminders over a minute");
 await throughput(32, 10);
-memoryAfterLoad();
+await memoryAfterLoad();
+await storeAlternative(2000);
 if (process.env["REMINDER_BURST"] !== "0")
   await remindersFiring(Number(process.env["REMINDER_BURST"] ?? 10_000), 60_000, "10k burst");
 
