@@ -17,7 +17,6 @@ import {
   createLogger,
   databaseUrl,
   histogram,
-  httpEndpoint,
   loadConfig,
   milliseconds,
   parseCloudEventsInTheHandler,
@@ -27,6 +26,7 @@ import {
   routeDaprJobTriggersToRoot,
   secret,
   serveOnRuntimeMetrics,
+  sidecarSettings,
   throwUnlessOk,
   type FunctionResponse,
 } from "@todo/shared";
@@ -36,10 +36,10 @@ const SERVICE = "emit-reminder";
 const SWEEP_JOB = "reminder-sweep";
 const config = loadConfig(SERVICE, (devMode) =>
   z.object({
-    DATABASE_URL: databaseUrl(devMode),
+    ...sidecarSettings(devMode),
+    /** What our daprd sends us: anything else did not come from it. */
     APP_API_TOKEN: secret(devMode),
-    DAPR_HTTP_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
-    DAPR_API_TOKEN: secret(devMode),
+    DATABASE_URL: databaseUrl(devMode),
     PUBSUB_NAME: z.string().min(1).default("kafka-pubsub"),
     // The backstop for a reminder whose job gave up (its retries last an hour): see README.
     SWEEP_SCHEDULE: z.string().min(1).default("@every 1h"),

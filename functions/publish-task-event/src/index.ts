@@ -14,7 +14,6 @@ import {
   counter,
   createLogger,
   histogram,
-  httpEndpoint,
   loadConfig,
   milliseconds,
   parseCloudEvent,
@@ -22,9 +21,9 @@ import {
   problem,
   publishEvent,
   refuseUnlessBearer,
-  secret,
   secretList,
   serveOnRuntimeMetrics,
+  sidecarSettings,
   traceIdOf,
   type FunctionResponse,
   type ReceivedEvent,
@@ -35,8 +34,7 @@ const TASK_EVENT_TYPES = ["TaskCreated", "TaskUpdated", "TaskDeleted"] as const;
 
 const config = loadConfig(SERVICE, (devMode) =>
   z.object({
-    DAPR_HTTP_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
-    DAPR_API_TOKEN: secret(devMode),
+    ...sidecarSettings(devMode),
     /** Bearer tokens of the clients allowed to post (the chat API), comma-separated. */
     PUBLISH_API_TOKENS: secretList(devMode),
     PUBSUB_NAME: z.string().min(1).default("kafka-pubsub"),

@@ -27,6 +27,7 @@ import {
   refuseUnlessFromSidecar,
   secret,
   serveOnRuntimeMetrics,
+  sidecarSettings,
   taskIdOf,
   unwrapDaprDelivery,
   type DaprDelivery,
@@ -39,12 +40,11 @@ import { triggerUpdater } from "./triggers.ts";
 const SERVICE = "schedule-reminder";
 const config = loadConfig(SERVICE, (devMode) =>
   z.object({
-    DATABASE_URL: databaseUrl(devMode),
+    /** Our own daprd: dead letters are published through it. */
+    ...sidecarSettings(devMode),
     /** What our daprd sends us: anything else did not come from it. */
     APP_API_TOKEN: secret(devMode),
-    /** Our own daprd: dead letters are published through it. */
-    DAPR_HTTP_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
-    DAPR_API_TOKEN: secret(devMode),
+    DATABASE_URL: databaseUrl(devMode),
     /** emit-reminder's daprd: jobs fire on the app-id whose sidecar created them. */
     REMINDER_JOBS_DAPR_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
     REMINDER_JOBS_DAPR_API_TOKEN: secret(devMode),

@@ -41,6 +41,12 @@ export const databaseUrl = (devMode: boolean) => {
   return devMode ? url.default("postgresql://todo@127.0.0.1:55432/todo") : url;
 };
 
+/** The function's own daprd, and the Dapr API token that daprd requires of it. */
+export const sidecarSettings = (devMode: boolean) => ({
+  DAPR_HTTP_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500"),
+  DAPR_API_TOKEN: secret(devMode),
+});
+
 export const milliseconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 export type ConfigSchema = z.ZodObject;
