@@ -196,6 +196,8 @@ function_image() {
     oci --name "$name" --out "$out" --layer "$(debian_rootfs)" --layer "$node_base" --layer "$app" \
       --workdir /app --user 1001:1001 --port 8080 \
       --entrypoint '["/usr/local/bin/node", "/app/node_modules/faas-js-runtime/bin/cli.js", "/app/build/index.js"]'
+    # Older bundles' images of this function (about 330 MB each) are never deployed again.
+    find "$IMAGES" -maxdepth 1 -name "fn-$fn-*.tar" ! -name "fn-$fn-$2.tar" -delete
   fi
   echo "$name|$out"
 }
