@@ -445,6 +445,66 @@ async function memoryAfterLoad(): Promise<void> {
 }
 
 /**
+ * What faas-js-runtime itself costs per request (fastify, its logging, metrics and health routes):
+ * the stock runtime with a handler that does nothing, beside node:http with the same handler (an
+ * alternative, not used), each alone on the machine, measured with the same client.
+ */
+async function runtimeAlternative(requests: number): Promise<void> {
+  const bareDir = join(stack().stackDir, "bench-node-http");
+  mkdirSync(bareDir, { recursive: true });
+  writeFileSync(
+    join(bareDir, "server.mjs"),
+    `import { createServer } from "node:http";
+createServer((request, response) => {
+  request.resume();
+  request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'));
+}).listen(Number(process.env.FUNC_PORT), "127.0.0.1");\n`,
+  );
+  const port = 18850;
+  const servers: Record<string, () => ChildProcess> = {
+    "faas-js-runtime (used)": () => startRuntime(functionEnv("stock", port), stockFunctionDir(false)),
+    "node:http alone (alternative, not used)": () =>
+      spawn(process.execPath, ["server.mjs"], { cwd: bareDir, env: functionEnv("stock", port), stdio: "ignore" }),
+  };
+  const body = JSON.stringify(deleted(`${RUN}-runtime`, "bench-runtime"));
+  const cpuPerRequest: Record<string, number> = {};
+  for (const [name, start] of Object.entries(servers)) {
+    const child = start();
+    await untilLive(port);
+    const post = () => send(`http://127.0.0.1:${port}/`, { "content-type": "application/json" }, body);
+    const load = async (n: number) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next++ < n) await post();
+        }),
+      );
+    };
+    await load(1000); // warm: JIT, sockets
+    const root = new Map([[name, child.pid!]]);
+    const before = cpuTicksByPiece(root);
+    const started = now();
+    await load(requests);
+    const seconds = (now() - started) / 1000;
+    cpuPerRequest[name] = cpuMsBetween(before, cpuTicksByPiece(root))[name]! / requests;
+    await stop(child);
+    figures.push({
+      name: `CPU per request, empty handler: ${name}`,
+      n: requests,
+      p50: round(cpuPerRequest[name], 3),
+      unit: "ms",
+    });
+    figures.push({
+      name: `requests per second, empty handler: ${name}`,
+      n: requests,
+      p50: round(requests / seconds, 0),
+      unit: "/s",
+    });
+  }
+  details["runtimeCpuMsPerRequest"] = cpuPerRequest;
+}
+
+/**
  * schedule-reminder's transaction costs most of its CPU per event: Prisma, and beside it the same
  * statements through pg alone (not used; Prisma is on the design card), in this process.
  */
@@ -487,6 +547,7 @@ await endToEnd(100);
 await remindersFiring(60, 60_000, "reminders over a minute");
 await throughput(32, 10);
 await memoryAfterLoad();
+await runtimeAlternative(10_000);
 await storeAlternative(2000);
 if (process.env["REMINDER_BURST"] !== "0")
   await remindersFiring(Number(process.env["REMINDER_BURST"] ?? 10_000), 60_000, "10k burst");
