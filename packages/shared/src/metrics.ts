@@ -43,10 +43,3 @@ export function serveOnRuntimeMetrics(): void {
     for (const metric of ours) this.registerMetric(metric);
   };
 }
-
-/** Our metrics in the Prometheus text format (tests; /metrics serves them with the runtime's). */
-export async function metricsText(): Promise<string> {
-  const registry = new promClient.Registry();
-  for (const metric of ours) registry.registerMetric(metric);
-  return registry.metrics();
-}
