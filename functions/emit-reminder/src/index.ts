@@ -114,7 +114,11 @@ async function answerFailures(work: Promise<FunctionResponse>): Promise<Function
 async function fireIfCurrent(trigger: ReminderTrigger, waited = false): Promise<FunctionResponse> {
   const reminder = await store.find(trigger.task_id);
   const judged = judgeTrigger(reminder, trigger, new Date());
-  if (judged.verdict === "fire" || (judged.verdict === "wait" && waited)) return fire(reminder!);
+  if (judged.verdict === "fire" || (judged.verdict === "wait" && waited)) {
+    const fired = await fire(reminder!);
+    metrics.triggers.inc({ verdict: "fire" });
+    return fired;
+  }
   if (judged.verdict === "wait") {
     await new Promise((resolve) => setTimeout(resolve, Math.min(judged.waitMs, config.MAX_WAIT_AHEAD_MS)));
     return fireIfCurrent(trigger, true);
@@ -139,7 +143,6 @@ async function fire(reminder: ReminderState): Promise<FunctionResponse> {
   const marked = await store.markSent(reminder.taskId, reminder.version, new Date());
   const latenessMs = Date.now() - reminder.remindAt!.getTime();
   metrics.fired.inc();
-  metrics.triggers.inc({ verdict: "fire" });
   metrics.lateness.observe(latenessMs / 1000);
   eventLog.info({ marked, lateness_ms: latenessMs }, "ReminderDue published");
   return { statusCode: 200, headers: {}, body: { fired: true, event_id: event.event_id } };
