@@ -144,25 +144,22 @@ export class DaprSidecar implements Publisher, JobScheduler {
     // A known length lets node write the headers and the body in one go.
     if (init.body !== undefined) headers["content-length"] = Buffer.byteLength(init.body);
     return new Promise((resolve) => {
+      const unreachable = (error: NodeJS.ErrnoException) => {
+        resolve({ ok: false, reason: `dapr sidecar unreachable (${error.code ?? error.name})` });
+      };
       const outgoing = httpRequest(url, { method: init.method, headers, agent: this.agent }, (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("end", () => {
           resolve({ ok: true, status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
         });
-        response.on("error", (error) => {
-          resolve({ ok: false, reason: `dapr sidecar unreachable (${errorCode(error)})` });
-        });
+        response.on("error", unreachable);
       });
       outgoing.setTimeout(this.timeoutMs, () =>
         outgoing.destroy(Object.assign(new Error("timeout"), { code: "TimeoutError" })),
       );
-      outgoing.on("error", (error) => {
-        resolve({ ok: false, reason: `dapr sidecar unreachable (${errorCode(error)})` });
-      });
+      outgoing.on("error", unreachable);
       outgoing.end(init.body);
     });
   }
 }
-
-const errorCode = (error: Error) => (error as NodeJS.ErrnoException).code ?? error.name;
