@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOUDEVENT_TYPE, toStructuredCloudEvent } from "@todo/shared";
-import { RUN_ID, binaryEvent, structuredEvent, taskPayload, type CloudEventRequest } from "../support/fixtures.ts";
-import { countCopies } from "../support/reminders.ts";
+import { RUN_ID, binaryEvent, structuredEvent, taskPayload } from "../support/fixtures.ts";
+import { countCopies, sendUntilAccepted } from "../support/reminders.ts";
 import { produce } from "../../scripts/kafka-topics.ts";
 import { measureFootprint } from "./footprint.ts";
 import {
@@ -58,20 +58,6 @@ afterAll(() => {
     `${JSON.stringify(report, null, 2)}\n`,
   );
 });
-
-/** A client that retries (same CloudEvent id) while the answer is a 5xx or none at all. */
-async function publishUntilAccepted(request: CloudEventRequest, deadline: number): Promise<boolean> {
-  while (Date.now() < deadline) {
-    const status = await publish(request).then(
-      (answer) => answer.status,
-      () => 0,
-    );
-    if (status === 202) return true;
-    if (status >= 400 && status < 500) return false;
-    await sleep(500);
-  }
-  return false;
-}
 
 const created = (taskId: string, reminderTime: string | null) =>
   binaryEvent("TaskCreated", nextId("created"), taskPayload(taskId, { reminder_time: reminderTime }), {
@@ -408,11 +394,11 @@ describe("crashing a pod mid-flow (SIGKILL to its processes)", () => {
     const flows = tasks.map(async (task, i) => {
       await sleep(i * 300);
       const create = created(task.taskId, task.remindAt);
-      const ok = await publishUntilAccepted(create, deadline);
+      const ok = await sendUntilAccepted(() => publish(create), deadline, 500);
       if (ok) accepted.push(create.headers["ce-id"]!);
       if (!ok || !task.cancel) return { ...task, created: ok, cancelledInTime: false };
       const remove = deleted(task.taskId);
-      const removed = await publishUntilAccepted(remove, deadline);
+      const removed = await sendUntilAccepted(() => publish(remove), deadline, 500);
       if (removed) accepted.push(remove.headers["ce-id"]!);
       return { ...task, created: ok, cancelledInTime: removed && Date.now() < Date.parse(task.remindAt) - 15_000 };
     });

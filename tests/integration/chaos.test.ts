@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { taskPayload, type CloudEventRequest } from "../support/fixtures.ts";
-import { countCopies, newTask, taskEventNow } from "../support/reminders.ts";
+import { taskPayload } from "../support/fixtures.ts";
+import { countCopies, newTask, sendUntilAccepted, taskEventNow } from "../support/reminders.ts";
 import { cloudEventId, post, readTopicToEnd, sleep, stackCtl, waitForTopic } from "../support/stack.ts";
 
 /**
@@ -43,20 +43,6 @@ interface Row {
 }
 const matrix: Row[] = [];
 
-/** A client that retries with the same CloudEvent id while the answer is 503 or no answer. */
-async function sendUntilAccepted(request: CloudEventRequest, deadline: number): Promise<boolean> {
-  while (Date.now() < deadline) {
-    const status = await post("publish-task-event", request).then(
-      (answer) => answer.status,
-      () => 0,
-    );
-    if (status === 202) return true;
-    if (status >= 400 && status < 500) return false;
-    await sleep(250);
-  }
-  return false;
-}
-
 async function runScenario(piece: string): Promise<Row> {
   const start = Date.now();
   const deadline = start + 30_000;
@@ -71,20 +57,16 @@ async function runScenario(piece: string): Promise<Row> {
     await sleep(i * 150);
     const createdId = task.eventId("created");
     sent++;
-    const created = await sendUntilAccepted(
-      taskEventNow("TaskCreated", createdId, taskPayload(task.taskId, { reminder_time: task.remindAt })),
-      deadline,
-    );
+    const creation = taskEventNow("TaskCreated", createdId, taskPayload(task.taskId, { reminder_time: task.remindAt }));
+    const created = await sendUntilAccepted(() => post("publish-task-event", creation), deadline, 250);
     if (!created) return { ...task, created, cancelled: false, cancelledInTime: false };
     accepted.push(createdId);
     if (!task.cancel) return { ...task, created, cancelled: false, cancelledInTime: false };
     // A real client deletes only a task whose creation was acknowledged.
     const deletedId = task.eventId("deleted");
     sent++;
-    const cancelled = await sendUntilAccepted(
-      taskEventNow("TaskDeleted", deletedId, { user_id: "user-1", task_id: task.taskId }),
-      deadline,
-    );
+    const deletion = taskEventNow("TaskDeleted", deletedId, { user_id: "user-1", task_id: task.taskId });
+    const cancelled = await sendUntilAccepted(() => post("publish-task-event", deletion), deadline, 250);
     if (cancelled) accepted.push(deletedId);
     const cancelledInTime = cancelled && Date.now() <= Date.parse(task.remindAt) - CANCEL_MARGIN_MS;
     return { ...task, created, cancelled, cancelledInTime };

@@ -70,3 +70,24 @@ export function countCopies(records: readonly TopicRecord[]): Copies {
   }
   return { events: byId.size, duplicateCopies, conflictingCopies };
 }
+
+/**
+ * A client that sends the same request (same CloudEvent id) again, `pauseMs` apart, while the
+ * answer is a 5xx or none at all: true once accepted (202), false on a 4xx or at `deadline`.
+ */
+export async function sendUntilAccepted(
+  send: () => Promise<{ readonly status: number }>,
+  deadline: number,
+  pauseMs: number,
+): Promise<boolean> {
+  while (Date.now() < deadline) {
+    const status = await send().then(
+      (answer) => answer.status,
+      () => 0,
+    );
+    if (status === 202) return true;
+    if (status >= 400 && status < 500) return false;
+    await sleep(pauseMs);
+  }
+  return false;
+}
