@@ -84,21 +84,22 @@ function startFunction(fn: FunctionName, env: Record<string, string>, port: numb
       env: { PATH: process.env["PATH"], FUNC_PORT: String(port), ...env },
     });
     let output = "";
+    let listened = false;
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const probe = setInterval(() => {
       void fetch(`http://127.0.0.1:${port}/health/liveness`).then(
         () => {
           clearInterval(probe);
-          child.kill("SIGTERM");
-          resolve({ code: null, output, listened: true });
+          listened = true;
+          child.kill("SIGTERM"); // its output is complete once it has exited: logs are buffered
         },
         () => undefined,
       );
     }, 200);
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       clearInterval(probe);
-      resolve({ code, output, listened: false });
+      resolve({ code: listened ? null : code, output, listened });
     });
   });
 }
