@@ -159,14 +159,14 @@ async function coldStartAndIdleMemory(starts: number): Promise<void> {
   const kinds = Object.keys(dirs) as Kind[];
   const ready = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
   const idleRss = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
+  // Read once, before any clock starts: for a function it runs stack.sh.
+  const envs = kinds.map((kind, k) => functionEnv(kind, 18800 + k));
   // Interleaved, so that every kind meets the same machine state.
   for (let i = 0; i < starts; i++) {
     for (const [k, kind] of kinds.entries()) {
-      const port = 18800 + k;
-      const env = functionEnv(kind, port); // before the clock starts: it runs stack.sh
       const started = now();
-      const child = startRuntime(env, dirs[kind]);
-      await untilLive(port);
+      const child = startRuntime(envs[k]!, dirs[kind]);
+      await untilLive(18800 + k);
       ready[kind].push(now() - started);
       await sleep(1500); // settled: what a function at rest holds
       idleRss[kind].push(rssMb(child.pid!));
@@ -280,8 +280,8 @@ async function endToEnd(events: number): Promise<void> {
 
 /**
  * `reminders` reminders due over `spreadMs`, starting once all of them can be stored: every one
- * must fire exactly once; lateness is the ReminderDue record's time minus the reminder time.
- * Returns the CPU each piece used while they fired.
+ * must fire exactly once; lateness is the ReminderDue record's time minus the reminder time. The
+ * CPU each piece used while they fired goes into the details.
  */
 async function remindersFiring(reminders: number, spreadMs: number, label: string): Promise<void> {
   const concurrency = 32;

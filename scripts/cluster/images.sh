@@ -176,8 +176,8 @@ function_image() {
   local fn=$1 name="dev.local/todo/$1:$2" out="$IMAGES/fn-$1-$2.tar"
   if [[ ! -f $out ]]; then
     local node_base="$ROOTFS/node-24" app="$ROOTFS/fn-$fn" node_dir
+    node_dir=$(bash "$ROOT/scripts/install/node.sh")
     if [[ ! -f $node_base.complete ]]; then
-      node_dir=$(bash "$ROOT/scripts/install/node.sh")
       rm -rf "$node_base"; mkdir -p "$node_base/usr/local/bin"
       cp "$node_dir/node" "$node_base/usr/local/bin/node"
       touch "$node_base.complete"
@@ -185,12 +185,12 @@ function_image() {
     rm -rf "$app"; mkdir -p "$app/app"
     cp -r "$ROOT/functions/$fn/build" "$ROOT/functions/$fn/package.json" "$app/app/"
     rm -f "$app/app/build/"*.map
-    (cd "$app/app" && PATH="$(bash "$ROOT/scripts/install/node.sh"):$PATH" \
+    (cd "$app/app" && PATH="$node_dir:$PATH" \
       npm install --omit=dev --no-package-lock --no-audit --no-fund --loglevel=error) >&2 \
       || die "npm install of $fn's runtime dependencies failed"
     # The compile cache the function starts from (func.yaml's NODE_COMPILE_CACHE), made by the
     # image's own Node, and readable by the user the container runs as.
-    (cd "$app/app" && "$(bash "$ROOT/scripts/install/node.sh")/node" build/warm-compile-cache.mjs) >&2 \
+    (cd "$app/app" && "$node_dir/node" build/warm-compile-cache.mjs) >&2 \
       || die "warming $fn's compile cache failed"
     chmod -R a+rX "$app/app"
     oci --name "$name" --out "$out" --layer "$(debian_rootfs)" --layer "$node_base" --layer "$app" \
