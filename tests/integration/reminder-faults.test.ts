@@ -1,6 +1,9 @@
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { DaprSidecar, reminderJobName } from "@todo/shared";
 import { countCopies, createTask, inMs, newTask, remindersAfter } from "../support/reminders.ts";
-import { sleep, stackCtl } from "../support/stack.ts";
+import { sleep, stack, stackCtl, tokenOf } from "../support/stack.ts";
+import { reminderJob } from "../../functions/schedule-reminder/src/triggers.ts";
 
 /**
  * kill -9 emit-reminder (then, separately, its daprd) just before a reminder is due, restart it a
@@ -24,5 +27,43 @@ describe("reminders survive a crash of emit-reminder or its sidecar around the r
     const records = await remindersAfter(taskId, Date.parse(remindAt) + 15_000);
     expect(countCopies(records)).toMatchObject({ events: 1, conflictingCopies: 0 });
     expect(records[0]?.value["data"]).toMatchObject({ event_id: `reminder-${taskId}-v1`, reminder_time: remindAt });
+  });
+});
+
+/**
+ * schedule-reminder arms the job inside its transaction, so the job of a reminder whose time has
+ * passed fires at once and can reach emit-reminder before the row is committed. Here the commit is
+ * held back on purpose: the job schedule-reminder would arm is armed first, the row written 8 s
+ * later, as a slow commit would. The trigger is told to try again until the row is there, then
+ * fires once: neither given up for being past its time, nor out of retries.
+ */
+describe("a past reminder whose job fires before its transaction commits", () => {
+  it("fires once the row is committed", async () => {
+    const { taskId } = newTask("early-trigger");
+    const remindAt = new Date(Date.now() - 24 * 3600_000);
+    const sidecar = new DaprSidecar({
+      endpoint: stack().functions["emit-reminder"].dapr,
+      apiToken: tokenOf("emit-reminder", "dapr"),
+    });
+    const job = reminderJob(taskId, remindAt, 1, 0, new Date());
+    expect(await sidecar.scheduleJob(reminderJobName(taskId), job)).toEqual({ ok: true });
+    await sleep(8000); // the trigger has come, and been told to retry, several times
+
+    const db = new pg.Client({ connectionString: stack().databaseUrl });
+    await db.connect();
+    try {
+      await db.query(
+        `INSERT INTO reminders (task_id, user_id, remind_at, status, version, last_event_at, last_event_id,
+           correlation_id, updated_at)
+         VALUES ($1, 'user-1', $2, 'PENDING', 1, now(), $3, $3, now())`,
+        [taskId, remindAt, `${taskId}-created`],
+      );
+    } finally {
+      await db.end();
+    }
+    const committed = Date.now();
+    const records = await remindersAfter(taskId, committed + 5000);
+    expect(countCopies(records)).toMatchObject({ events: 1, conflictingCopies: 0 });
+    expect(records[0]!.timestamp - committed).toBeLessThan(3000);
   });
 });

@@ -46,6 +46,18 @@ describe("judgeTrigger", () => {
     ).toBe("orphan");
   });
 
+  it("gives a reminder armed after its time (a past reminder: its job fires at once) a minute from when it was armed", () => {
+    const trigger = {
+      task_id: "t1",
+      version: 1,
+      remind_at: "2026-12-01T07:00:00.000Z",
+      armed_at: "2026-12-01T08:30:00.000Z",
+    };
+    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:30:00.050Z")).verdict).toBe("early");
+    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:30:59Z")).verdict).toBe("early");
+    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:31:01Z")).verdict).toBe("orphan");
+  });
+
   it("waits for the reminder time when the trigger woke the function ahead of it", () => {
     expect(judgeTrigger(reminder, { task_id: "t1", version: 3 }, new Date("2026-12-01T08:29:50Z"))).toEqual({
       verdict: "wait",

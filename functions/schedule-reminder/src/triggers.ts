@@ -1,12 +1,25 @@
-import { reminderJobName, throwUnlessOk, type JobScheduler } from "@todo/shared";
+import { reminderJobName, throwUnlessOk, type Job, type JobScheduler } from "@todo/shared";
 import type { Decision } from "./decide.ts";
+
+/**
+ * Pure: the job that fires a reminder version. It is due `wakeAheadMs` before the reminder time:
+ * its trigger wakes emit-reminder from zero (a cold start through Knative's activator takes
+ * seconds), which then waits for the exact time. Never due in the past: the scheduler spaces a
+ * failed trigger's retries from its due time, so a job due a day ago would spend all its retries
+ * at once (seen with Dapr 1.18: 1 800 retries in 5 s) and a past reminder armed in a transaction
+ * that has not committed yet would be given up.
+ */
+export function reminderJob(taskId: string, at: Date, version: number, wakeAheadMs: number, now: Date): Job {
+  return {
+    dueTime: new Date(Math.max(at.getTime() - wakeAheadMs, now.getTime())),
+    data: { task_id: taskId, version, remind_at: at.toISOString(), armed_at: now.toISOString() },
+  };
+}
 
 /**
  * Arms, moves or cancels the task's job on emit-reminder's sidecar. Runs inside the store's
  * transaction: if the scheduler refuses, nothing is saved, and the error says whether trying
  * again can help (a 5xx or no answer) or not (a 4xx: the job itself is refused).
- * The job is due `wakeAheadMs` before the reminder time: its trigger wakes emit-reminder from zero
- * (a cold start through Knative's activator takes seconds), which then waits for the exact time.
  */
 export function triggerUpdater(scheduler: JobScheduler, taskId: string, wakeAheadMs: number) {
   return async ({ trigger }: Decision): Promise<void> => {
@@ -14,10 +27,7 @@ export function triggerUpdater(scheduler: JobScheduler, taskId: string, wakeAhea
     const name = reminderJobName(taskId);
     const outcome =
       trigger.action === "schedule"
-        ? await scheduler.scheduleJob(name, {
-            dueTime: new Date(trigger.at.getTime() - wakeAheadMs),
-            data: { task_id: taskId, version: trigger.version, remind_at: trigger.at.toISOString() },
-          })
+        ? await scheduler.scheduleJob(name, reminderJob(taskId, trigger.at, trigger.version, wakeAheadMs, new Date()))
         : await scheduler.deleteJob(name);
     throwUnlessOk(outcome, `job ${trigger.action}`);
   };

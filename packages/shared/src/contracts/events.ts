@@ -82,10 +82,14 @@ export function taskIdOf(event: AnyEvent): string {
 /** The Dapr job that fires a task's reminder; one per task, overwritten when the reminder moves. */
 export const reminderJobName = (taskId: string) => `reminder-${taskId}`;
 
-/** What a reminder job carries to emit-reminder (remind_at: the reminder time it was armed for). */
+/**
+ * What a reminder job carries to emit-reminder: remind_at, the reminder time it was armed for;
+ * armed_at, when it was armed (a job armed after its reminder time fires at once).
+ */
 export const ReminderTrigger = z.strictObject({
   task_id: TaskId,
   version: z.number().int().positive(),
   remind_at: Timestamp.optional(),
+  armed_at: Timestamp.optional(),
 });
 export type ReminderTrigger = z.infer<typeof ReminderTrigger>;
