@@ -48,23 +48,23 @@ describe("a past reminder whose job fires before its transaction commits", () =>
       endpoint: stack().functions["emit-reminder"].dapr,
       apiToken: tokenOf("emit-reminder", "dapr"),
     });
-    const job = reminderJob(taskId, remindAt, 1, 0, new Date());
-    expect(await sidecar.scheduleJob(reminderJobName(taskId), job)).toEqual({ ok: true });
-    await sleep(commitLateMs);
-
     const db = new pg.Client({ connectionString: stack().databaseUrl });
-    await db.connect();
+    await db.connect(); // before the job is armed: the commit comes `commitLateMs` after it, no later
+    let committed = 0;
     try {
+      const job = reminderJob(taskId, remindAt, 1, 0, new Date());
+      expect(await sidecar.scheduleJob(reminderJobName(taskId), job)).toEqual({ ok: true });
+      await sleep(commitLateMs);
       await db.query(
         `INSERT INTO reminders (task_id, user_id, remind_at, status, version, last_event_at, last_event_id,
            correlation_id, updated_at)
          VALUES ($1, 'user-1', $2, 'PENDING', 1, now(), $3, $3, now())`,
         [taskId, remindAt, `${taskId}-created`],
       );
+      committed = Date.now();
     } finally {
       await db.end();
     }
-    const committed = Date.now();
     const records = await remindersAfter(taskId, committed + 5000);
     expect(countCopies(records)).toMatchObject({ events: 1, conflictingCopies: 0 });
     expect(records[0]!.timestamp - committed).toBeLessThan(firedWithinMs);
