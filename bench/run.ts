@@ -450,21 +450,12 @@ async function memoryAfterLoad(): Promise<void> {
  * alternative, not used), each alone on the machine, measured with the same client.
  */
 async function runtimeAlternative(requests: number): Promise<void> {
-  const bareDir = join(stack().stackDir, "bench-node-http");
-  mkdirSync(bareDir, { recursive: true });
-  writeFileSync(
-    join(bareDir, "server.mjs"),
-    `import { createServer } from "node:http";
-createServer((request, response) => {
-  request.resume();
-  request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'));
-}).listen(Number(process.env.FUNC_PORT), "127.0.0.1");\n`,
-  );
   const port = 18850;
+  const env = functionEnv("stock", port);
   const servers: Record<string, () => ChildProcess> = {
-    "faas-js-runtime (used)": () => startRuntime(functionEnv("stock", port), stockFunctionDir(false)),
+    "faas-js-runtime (used)": () => startRuntime(env, stockFunctionDir(false)),
     "node:http alone (alternative, not used)": () =>
-      spawn(process.execPath, ["server.mjs"], { cwd: bareDir, env: functionEnv("stock", port), stdio: "ignore" }),
+      spawn(process.execPath, [join(ROOT, "bench", "node-http-server.mjs")], { env, stdio: "ignore" }),
   };
   const body = JSON.stringify(deleted(`${RUN}-runtime`, "bench-runtime"));
   const cpuPerRequest: Record<string, number> = {};
