@@ -52,9 +52,14 @@ export class ReminderStore {
     beforeCommit: (decision: D) => Promise<void>,
   ): Promise<Applied<D>> {
     return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${taskId}))`;
-      const recorded = await tx.processedEvent.createMany({ data: [{ eventId, taskId }], skipDuplicates: true });
-      if (recorded.count === 0) return { duplicate: true as const };
+      // One round trip: the row inserted is selected from the lock call, so the task is locked
+      // before its event id is looked at. A lock statement and createMany({ skipDuplicates }) in
+      // its place cost a third of the transaction's CPU (bench: "schedule-reminder's transaction").
+      const recorded = await tx.$executeRaw`
+        INSERT INTO processed_events (event_id, task_id)
+        SELECT ${eventId}, ${taskId} FROM (SELECT pg_advisory_xact_lock(hashtext(${taskId}))) AS locked
+        ON CONFLICT (event_id) DO NOTHING`;
+      if (recorded === 0) return { duplicate: true as const };
       const row = await tx.reminder.findUnique({ where: { taskId } });
       const decision = decide(row ? toState(row) : null);
       if (decision.next) {
