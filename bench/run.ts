@@ -7,7 +7,7 @@ import { Agent, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { Producer } from "@platformatic/kafka";
 import pg from "pg";
-import { toStructuredCloudEvent, type TaskDeleted } from "@todo/shared";
+import { toStructuredCloudEvent, type TaskCreated, type TaskDeleted } from "@todo/shared";
 import { binaryEvent, taskPayload, type CloudEventRequest } from "../tests/support/fixtures.ts";
 import { countCopies } from "../tests/support/reminders.ts";
 import { clientAuthorization, sleep, stack, tokenOf, waitForTopic, type FunctionName } from "../tests/support/stack.ts";
@@ -102,7 +102,28 @@ function stockFunctionDir(withCompileCache: boolean): string {
   return dir;
 }
 
-type Kind = FunctionName | "stock" | "stock + compile cache";
+/**
+ * schedule-reminder bundled with bench/pg-reminder-store.ts in place of @todo/reminder-store
+ * (Prisma): the alternative to Prisma, measured beside the function as it is (not used).
+ */
+const ON_PG = "schedule-reminder on pg alone (alternative, not used)";
+function scheduleReminderOnPgDir(): string {
+  const dir = join(stack().stackDir, "bench-schedule-reminder-pg");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, "scripts", "bundle-function.mjs"),
+      `--outdir=${join(dir, "build")}`,
+      `--alias=@todo/reminder-store=${join(ROOT, "bench", "pg-reminder-store.ts")}`,
+    ],
+    { cwd: join(ROOT, "functions", "schedule-reminder"), stdio: "inherit" },
+  );
+  return dir;
+}
+
+type Kind = FunctionName | "stock" | "stock + compile cache" | typeof ON_PG;
 
 /** Each function's environment exactly as scripts/stack.sh gives it (secrets, V8 limits), on `port`. */
 function functionEnv(kind: Kind, port: number): NodeJS.ProcessEnv {
@@ -114,7 +135,7 @@ function functionEnv(kind: Kind, port: number): NodeJS.ProcessEnv {
     kind === "stock" || kind === "stock + compile cache"
       ? base
       : Object.fromEntries(
-          execFileSync(stack().stackScript, ["function-env", kind], {
+          execFileSync(stack().stackScript, ["function-env", kind === ON_PG ? "schedule-reminder" : kind], {
             encoding: "utf8",
             env: { ...process.env, STACK_DIR: stack().stackDir },
           })
@@ -155,6 +176,7 @@ async function coldStartAndIdleMemory(starts: number): Promise<void> {
     stock: stockFunctionDir(false),
     "stock + compile cache": stockFunctionDir(true),
     ...(Object.fromEntries(FUNCTIONS.map((fn) => [fn, join(ROOT, "functions", fn)])) as Record<FunctionName, string>),
+    [ON_PG]: scheduleReminderOnPgDir(),
   };
   const kinds = Object.keys(dirs) as Kind[];
   const ready = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
@@ -180,6 +202,13 @@ async function coldStartAndIdleMemory(starts: number): Promise<void> {
     record(`cold start: ${fn}, process start -> ready`, ready[fn], "ms");
     ratio(`cold start ratio to the stock runtime (p50): ${fn}`, percentile(ready[fn], 50) / stockReady, 1.2);
   }
+  record(`cold start: ${ON_PG}, process start -> ready`, ready[ON_PG], "ms");
+  figures.push({
+    name: `cold start ratio to the stock runtime (p50): ${ON_PG}`,
+    n: starts,
+    p50: round(percentile(ready[ON_PG], 50) / stockReady),
+    unit: "x",
+  });
   const cachedStock = percentile(ready["stock + compile cache"], 50);
   for (const fn of FUNCTIONS) {
     figures.push({
@@ -195,11 +224,43 @@ async function coldStartAndIdleMemory(starts: number): Promise<void> {
 
 // --- publish latency: function layer, Dapr, and a direct producer --------------------------------
 
+/** The bare node:http forwarder to publish-task-event's daprd (bench/forwarder.mjs) on `port`. */
+async function startForwarder(port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, "bench", "forwarder.mjs")], {
+    env: {
+      PATH: process.env["PATH"],
+      FUNC_PORT: String(port),
+      FORWARD_TO: stack().functions["publish-task-event"].dapr,
+    },
+    stdio: "ignore",
+  });
+  for (;;) {
+    const listening = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
+    if (listening) return child;
+    await sleep(5);
+  }
+}
+
+/** The same CloudEvent, structured, to daprd's publish API at `base` (daprd itself or the forwarder). */
+function toDaprPublish(base: string, id: string, taskId: string): Promise<number> {
+  return send(
+    `${base}/v1.0/publish/kafka-pubsub/task-events?metadata.partitionKey=${taskId}`,
+    { "content-type": "application/cloudevents+json", "dapr-api-token": tokenOf("publish-task-event", "dapr") },
+    JSON.stringify(toStructuredCloudEvent(deleted(id, taskId))),
+  );
+}
+const FORWARDER_PORT = 18860;
+const forwarderUrl = `http://127.0.0.1:${FORWARDER_PORT}`;
+
 async function publishLatency(events: number): Promise<void> {
   const dapr = stack().functions["publish-task-event"].dapr;
-  const daprToken = tokenOf("publish-task-event", "dapr");
+  const forwarder = await startForwarder(FORWARDER_PORT);
   const viaFunction: number[] = [];
   const viaDapr: number[] = [];
+  const viaForwarder: number[] = [];
   const direct: number[] = [];
   const producer = new Producer({ clientId: "bench", bootstrapBrokers: [stack().kafka], acks: -1 });
   await producer.send({ messages: [{ topic: "task-updates", key: Buffer.from("warm"), value: Buffer.from("{}") }] });
@@ -213,15 +274,15 @@ async function publishLatency(events: number): Promise<void> {
     viaFunction.push(now() - started);
     if (status !== 202) throw new Error(`publish answered ${status}`);
 
-    const cloudEvent = JSON.stringify(toStructuredCloudEvent(deleted(`${RUN}-dapr-${i}`, taskId)));
     started = now();
-    const daprStatus = await send(
-      `${dapr}/v1.0/publish/kafka-pubsub/task-events?metadata.partitionKey=${taskId}`,
-      { "content-type": "application/cloudevents+json", "dapr-api-token": daprToken },
-      cloudEvent,
-    );
+    const daprStatus = await toDaprPublish(dapr, `${RUN}-dapr-${i}`, taskId);
     viaDapr.push(now() - started);
     if (daprStatus !== 204) throw new Error(`daprd answered ${daprStatus}`);
+
+    started = now();
+    const forwardedStatus = await toDaprPublish(forwarderUrl, `${RUN}-fwd-${i}`, taskId);
+    viaForwarder.push(now() - started);
+    if (forwardedStatus !== 204) throw new Error(`the forwarder answered ${forwardedStatus}`);
 
     const value = Buffer.from(JSON.stringify(toStructuredCloudEvent(deleted(`${RUN}-direct-${i}`, taskId))));
     started = now();
@@ -229,11 +290,19 @@ async function publishLatency(events: number): Promise<void> {
     direct.push(now() - started);
   }
   await producer.close();
+  await stop(forwarder);
   const fn = record("publish: POST to publish-task-event -> Dapr confirmed", viaFunction, "ms", {
     p99: 25,
     label: "p99 <= 25 ms",
   });
   const daprOnly = record("baseline: the same CloudEvent POSTed straight to daprd's publish API", viaDapr, "ms");
+  const floor = record("floor: the same, through a bare node:http forwarder to daprd", viaForwarder, "ms");
+  figures.push({
+    name: "floor of any function layer: p50 the bare forwarder adds over straight to daprd",
+    n: events,
+    p50: round(floor.p50 - daprOnly.p50),
+    unit: "ms",
+  });
   const kafkaOnly = record("baseline: a direct Kafka producer (@platformatic/kafka, acks=all)", direct, "ms");
   figures.push({
     name: "function layer: p50 added over straight to daprd",
@@ -244,6 +313,12 @@ async function publishLatency(events: number): Promise<void> {
     met: fn.p50 - daprOnly.p50 <= 0.5,
   });
   ratio("Dapr + function vs a direct Kafka producer (p50)", fn.p50 / kafkaOnly.p50, 1.5);
+  figures.push({
+    name: "floor: Dapr + the bare forwarder vs a direct Kafka producer (p50)",
+    n: 1,
+    p50: round(floor.p50 / kafkaOnly.p50),
+    unit: "x",
+  });
   figures.push({
     name: "Dapr alone vs a direct Kafka producer (p50), for reference",
     n: 1,
@@ -362,30 +437,62 @@ async function remindersFiring(reminders: number, spreadMs: number, label: strin
 
 // --- throughput with CPU per event ---------------------------------------------------------------
 
-async function throughput(concurrency: number, seconds: number): Promise<void> {
-  const sessions = pieces(stack().run, PIECES);
+/** `concurrency` clients posting for `seconds`, each as soon as its previous answer came. */
+async function sustained(
+  concurrency: number,
+  seconds: number,
+  post: (id: string, taskId: string) => Promise<number>,
+  acceptedStatus: number,
+): Promise<{ accepted: number; errors: number; eventsPerSecond: number }> {
   let accepted = 0;
-  const errors: number[] = [];
+  let errors = 0;
+  const started = now();
+  const until = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let i = 0; now() < until; i++) {
+        const status = await post(`${RUN}-tp-${worker}-${i}`, `bench-${worker}`).catch(() => 0);
+        if (status === acceptedStatus) accepted++;
+        else errors++;
+      }
+    }),
+  );
+  return { accepted, errors, eventsPerSecond: accepted / ((now() - started) / 1000) };
+}
+
+async function throughput(concurrency: number, seconds: number): Promise<void> {
+  // Baselines first, each with the consumers running as they do behind the function, then quiet.
+  const dapr = stack().functions["publish-task-event"].dapr;
+  const forwarder = await startForwarder(FORWARDER_PORT);
+  const straight = await sustained(concurrency, seconds, (id, t) => toDaprPublish(dapr, `${id}-dapr`, t), 204);
+  await untilQuiet(120_000);
+  const forwarded = await sustained(concurrency, seconds, (id, t) => toDaprPublish(forwarderUrl, `${id}-fwd`, t), 204);
+  await stop(forwarder);
+  const ceilings = { "straight to daprd": straight, "through the bare forwarder": forwarded };
+  for (const [path, load] of Object.entries(ceilings)) {
+    figures.push({
+      name: `baseline: sustained publish ${path} (concurrency ${concurrency}, ${seconds} s, ${load.errors} errors)`,
+      n: load.accepted + load.errors,
+      p50: round(load.eventsPerSecond, 0),
+      unit: "events/s",
+    });
+  }
+  await untilQuiet(120_000);
+
+  const sessions = pieces(stack().run, PIECES);
   const peakRss: Record<string, number> = {};
   const sampler = setInterval(() => {
     for (const fn of FUNCTIONS) peakRss[fn] = Math.max(peakRss[fn] ?? 0, rssMb(sessions.get(fn)!));
   }, 200);
   const cpuBefore = cpuTicksByPiece(sessions);
   const clientBefore = selfCpuMs();
-  const until = now() + seconds * 1000;
   const started = now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      for (let i = 0; now() < until; i++) {
-        const status = await toFunction(
-          binaryEvent("TaskDeleted", `${RUN}-tp-${worker}-${i}`, { user_id: "bench", task_id: `bench-${worker}` }),
-        ).catch(() => 0);
-        if (status === 202) accepted++;
-        else errors.push(status);
-      }
-    }),
+  const load = await sustained(
+    concurrency,
+    seconds,
+    (id, taskId) => toFunction(binaryEvent("TaskDeleted", id, { user_id: "bench", task_id: taskId })),
+    202,
   );
-  const elapsed = (now() - started) / 1000;
   const clientMs = selfCpuMs() - clientBefore;
   // The consumers are still catching up when the load stops: their CPU counts until the stack is quiet.
   await untilQuiet(120_000);
@@ -393,14 +500,20 @@ async function throughput(concurrency: number, seconds: number): Promise<void> {
   const cpuMs = cpuMsBetween(cpuBefore, cpuTicksByPiece(sessions));
   cpuMs["client (this benchmark)"] = clientMs;
   clearInterval(sampler);
-  const rate = accepted / elapsed;
+  const { accepted, errors, eventsPerSecond: rate } = load;
   figures.push({
-    name: `sustained publish throughput (concurrency ${concurrency}, ${seconds} s, ${errors.length} errors)`,
-    n: accepted + errors.length,
+    name: `sustained publish throughput (concurrency ${concurrency}, ${seconds} s, ${errors} errors)`,
+    n: accepted + errors,
     p50: round(rate, 0),
     unit: "events/s",
     target: ">= 1000/s, no error",
-    met: rate >= 1000 && errors.length === 0,
+    met: rate >= 1000 && errors === 0,
+  });
+  figures.push({
+    name: "sustained publish: through publish-task-event / straight to daprd",
+    n: 1,
+    p50: round(rate / straight.eventsPerSecond),
+    unit: "x",
   });
   figures.push({
     name: "accepted events stored by schedule-reminder per second (load + catch-up until quiet)",
@@ -518,6 +631,97 @@ async function storeAlternative(transactions: number): Promise<void> {
   details["storeTransaction"] = cost;
 }
 
+/** TaskCreated without a reminder, as daprd delivers the record to schedule-reminder (rawPayload). */
+function taskCreatedDelivery(id: string, offset: number): { headers: Record<string, string>; body: string } {
+  const created: TaskCreated = {
+    event_id: id,
+    event_type: "TaskCreated",
+    schema_version: 1,
+    timestamp: new Date().toISOString(),
+    correlation_id: id,
+    producer: "/bench",
+    ...taskPayload(id, { due_date: null, reminder_time: null }),
+  };
+  const record = Buffer.from(JSON.stringify(toStructuredCloudEvent(created)));
+  return {
+    headers: {
+      "content-type": "application/cloudevents+json",
+      "dapr-api-token": tokenOf("schedule-reminder", "app"),
+      __topic: "task-events",
+      __partition: "0",
+      __offset: String(offset),
+      __key: encodeURIComponent(id),
+    },
+    body: JSON.stringify({
+      id,
+      specversion: "1.0",
+      datacontenttype: "application/octet-stream",
+      source: "Dapr",
+      type: "com.dapr.event.sent",
+      topic: "task-events",
+      pubsubname: "kafka-pubsub",
+      data_base64: record.toString("base64"),
+    }),
+  };
+}
+
+/**
+ * schedule-reminder as it is (Prisma) beside its copy on pg alone, each started fresh on its own
+ * port, alone on the machine, fed the same deliveries daprd makes (each a new task: the whole
+ * transaction): CPU per delivery, deliveries per second, resident memory once idle after the load.
+ */
+async function scheduleReminderOnPg(deliveries: number): Promise<void> {
+  const port = 18870;
+  const env = functionEnv("schedule-reminder", port);
+  const variants: Record<string, string> = {
+    "schedule-reminder (Prisma, used)": join(ROOT, "functions", "schedule-reminder"),
+    [ON_PG]: join(stack().stackDir, "bench-schedule-reminder-pg"),
+  };
+  const stockIdle = details["stockIdleRssMb"] as number;
+  const measured: Record<string, { cpuMs: number; perSecond: number; rssAfterMb: number }> = {};
+  for (const [name, dir] of Object.entries(variants)) {
+    const child = startRuntime(env, dir);
+    await untilLive(port);
+    const deliver = async (label: string, n: number) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let i = next++; i < n; i = next++) {
+            const delivery = taskCreatedDelivery(`${RUN}-alt-${label}-${i}`, i);
+            const status = await send(`http://127.0.0.1:${port}/`, delivery.headers, delivery.body);
+            if (status !== 200) throw new Error(`${name} answered ${status}`);
+          }
+        }),
+      );
+    };
+    await deliver(`${Object.keys(measured).length}-warm`, 300); // JIT, connections
+    const root = new Map([[name, child.pid!]]);
+    const before = cpuTicksByPiece(root);
+    const started = now();
+    await deliver(`${Object.keys(measured).length}`, deliveries);
+    const seconds = (now() - started) / 1000;
+    const cpuMs = cpuMsBetween(before, cpuTicksByPiece(root))[name]! / deliveries;
+    await sleep(15_000);
+    measured[name] = {
+      cpuMs: round(cpuMs, 3),
+      perSecond: round(deliveries / seconds, 0),
+      rssAfterMb: round(rssMb(child.pid!), 1),
+    };
+    await stop(child);
+  }
+  for (const [name, m] of Object.entries(measured)) {
+    figures.push({ name: `CPU per delivery, alone: ${name}`, n: deliveries, p50: m.cpuMs, unit: "ms" });
+    figures.push({ name: `deliveries per second, alone: ${name}`, n: deliveries, p50: m.perSecond, unit: "/s" });
+    figures.push({
+      name: `memory after load / stock runtime idle (${stockIdle} MB): ${name} (${m.rssAfterMb} MB)`,
+      n: 1,
+      p50: round(m.rssAfterMb / stockIdle),
+      unit: "x",
+    });
+  }
+  details["scheduleReminderOnPg"] = measured;
+}
+
 /** Waits until the stack is quiet (under 5% of a core for a second): a stack just started, or a consumer catching up, is not. */
 async function untilQuiet(withinMs = 60_000): Promise<void> {
   const sessions = pieces(stack().run, PIECES);
@@ -540,6 +744,7 @@ await throughput(32, 10);
 await memoryAfterLoad();
 await runtimeAlternative(10_000);
 await storeAlternative(2000);
+await scheduleReminderOnPg(3000);
 if (process.env["REMINDER_BURST"] !== "0")
   await remindersFiring(Number(process.env["REMINDER_BURST"] ?? 10_000), 60_000, "10k burst");
 

@@ -3,6 +3,7 @@
 // Both run in this process against the stack's PostgreSQL, one transaction at a time.
 import pg from "pg";
 import { ReminderStore, type ReminderState } from "@todo/reminder-store";
+import { ReminderStore as PgReminderStore } from "./pg-reminder-store.ts";
 import { selfCpuMs } from "./processes.ts";
 
 export interface StoreCost {
@@ -29,47 +30,6 @@ function next(taskId: string, eventId: string): ReminderState {
   };
 }
 
-/** The same round trips as ReminderStore.applyOnce: lock, record the event, read, upsert. */
-async function applyOnceWithPg(client: pg.PoolClient, eventId: string, taskId: string): Promise<void> {
-  await client.query("BEGIN");
-  try {
-    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [taskId]);
-    const recorded = await client.query(
-      "INSERT INTO processed_events (event_id, task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-      [eventId, taskId],
-    );
-    if (recorded.rowCount === 1) {
-      await client.query("SELECT * FROM reminders WHERE task_id = $1", [taskId]);
-      const s = next(taskId, eventId);
-      await client.query(
-        `INSERT INTO reminders (task_id, user_id, due_date, remind_at, completed, deleted, status, version,
-           last_event_at, last_event_id, correlation_id, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::"ReminderStatus", $8, $9, $10, $11, now())
-         ON CONFLICT (task_id) DO UPDATE SET user_id = $2, due_date = $3, remind_at = $4, completed = $5,
-           deleted = $6, status = $7::"ReminderStatus", version = $8, last_event_at = $9, last_event_id = $10,
-           correlation_id = $11, updated_at = now()`,
-        [
-          s.taskId,
-          s.userId,
-          s.dueDate,
-          s.remindAt,
-          s.completed,
-          s.deleted,
-          s.status,
-          s.version,
-          s.lastEventAt,
-          s.lastEventId,
-          s.correlationId,
-        ],
-      );
-    }
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK");
-    throw error;
-  }
-}
-
 async function measure(transactions: number, apply: (i: number) => Promise<void>): Promise<StoreCost> {
   for (let i = 0; i < 200; i++) await apply(-1 - i); // warm: connections, JIT
   const walls: number[] = [];
@@ -88,22 +48,25 @@ export async function storeTransactionCost(
   run: string,
   transactions: number,
 ): Promise<{ prisma: StoreCost; pg: StoreCost }> {
-  const store = new ReminderStore(databaseUrl);
-  const prisma = await measure(transactions, async (i) => {
-    await store.applyOnce(
-      `${run}-prisma-${i}`,
-      `${run}-prisma-task-${i}`,
-      () => ({ next: next(`${run}-prisma-task-${i}`, `${run}-prisma-${i}`) }),
-      async () => {},
-    );
-  });
-  await store.disconnect();
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  const client = await pool.connect();
-  const direct = await measure(transactions, (i) => applyOnceWithPg(client, `${run}-pg-${i}`, `${run}-pg-task-${i}`));
-  await client.query("DELETE FROM reminders WHERE task_id LIKE $1", [`${run}-%`]);
-  await client.query("DELETE FROM processed_events WHERE task_id LIKE $1", [`${run}-%`]);
-  client.release();
-  await pool.end();
+  const cost = async (client: string, store: ReminderStore | PgReminderStore): Promise<StoreCost> => {
+    const measured = await measure(transactions, async (i) => {
+      const [eventId, taskId] = [`${run}-${client}-${i}`, `${run}-${client}-task-${i}`];
+      await store.applyOnce(
+        eventId,
+        taskId,
+        () => ({ next: next(taskId, eventId) }),
+        async () => {},
+      );
+    });
+    await store.disconnect();
+    return measured;
+  };
+  const prisma = await cost("prisma", new ReminderStore(databaseUrl));
+  const direct = await cost("pg", new PgReminderStore(databaseUrl));
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  await db.query("DELETE FROM reminders WHERE task_id LIKE $1", [`${run}-%`]);
+  await db.query("DELETE FROM processed_events WHERE task_id LIKE $1", [`${run}-%`]);
+  await db.end();
   return { prisma, pg: direct };
 }
