@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Producer } from "@platformatic/kafka";
 import pg from "pg";
 import { toStructuredCloudEvent, type TaskCreated, type TaskDeleted } from "@todo/shared";
-import { binaryEvent, taskPayload, type CloudEventRequest } from "../tests/support/fixtures.ts";
+import { binaryEvent, daprDelivery, taskPayload, type CloudEventRequest } from "../tests/support/fixtures.ts";
 import { countCopies } from "../tests/support/reminders.ts";
 import { clientAuthorization, sleep, stack, tokenOf, waitForTopic, type FunctionName } from "../tests/support/stack.ts";
 import { cpuMsBetween, cpuTicksByPiece, pieces, rssMb, selfCpuMs } from "./processes.ts";
@@ -632,7 +632,7 @@ async function storeAlternative(transactions: number): Promise<void> {
 }
 
 /** TaskCreated without a reminder, as daprd delivers the record to schedule-reminder (rawPayload). */
-function taskCreatedDelivery(id: string, offset: number): { headers: Record<string, string>; body: string } {
+function taskCreatedDelivery(id: string, offset: number): CloudEventRequest {
   const created: TaskCreated = {
     event_id: id,
     event_type: "TaskCreated",
@@ -643,26 +643,8 @@ function taskCreatedDelivery(id: string, offset: number): { headers: Record<stri
     ...taskPayload(id, { due_date: null, reminder_time: null }),
   };
   const record = Buffer.from(JSON.stringify(toStructuredCloudEvent(created)));
-  return {
-    headers: {
-      "content-type": "application/cloudevents+json",
-      "dapr-api-token": tokenOf("schedule-reminder", "app"),
-      __topic: "task-events",
-      __partition: "0",
-      __offset: String(offset),
-      __key: encodeURIComponent(id),
-    },
-    body: JSON.stringify({
-      id,
-      specversion: "1.0",
-      datacontenttype: "application/octet-stream",
-      source: "Dapr",
-      type: "com.dapr.event.sent",
-      topic: "task-events",
-      pubsubname: "kafka-pubsub",
-      data_base64: record.toString("base64"),
-    }),
-  };
+  const delivery = daprDelivery(record, { topic: "task-events", partition: 0, offset, key: id });
+  return { ...delivery, headers: { ...delivery.headers, "dapr-api-token": tokenOf("schedule-reminder", "app") } };
 }
 
 /**

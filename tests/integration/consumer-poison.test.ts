@@ -1,9 +1,8 @@
-import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toStructuredCloudEvent, type TaskCreated } from "@todo/shared";
-import { RUN_ID, taskPayload } from "../support/fixtures.ts";
+import { RUN_ID, daprDelivery, taskPayload } from "../support/fixtures.ts";
 import { createTask, inMs, newTask, remindersAfter } from "../support/reminders.ts";
 import { consumerCaughtUp, produceRaw, readTopicToEnd, stack, tokenOf, type TopicRecord } from "../support/stack.ts";
 
@@ -99,26 +98,11 @@ const anyRecord = fc.oneof(
 
 /** A delivery exactly as daprd makes it for a rawPayload subscription. */
 async function deliver(bytes: Buffer, offset: number): Promise<{ status: number; verdict: unknown }> {
+  const delivery = daprDelivery(bytes, { topic: "task-events-property", partition: 0, offset, key: `${RUN_ID}-prop` });
   const response = await fetch(stack().functions["schedule-reminder"].url, {
     method: "POST",
-    headers: {
-      "content-type": "application/cloudevents+json",
-      "dapr-api-token": tokenOf("schedule-reminder", "app"),
-      __topic: "task-events-property",
-      __partition: "0",
-      __offset: String(offset),
-      __key: encodeURIComponent(`${RUN_ID}-prop`),
-    },
-    body: JSON.stringify({
-      id: randomUUID(),
-      specversion: "1.0",
-      datacontenttype: "application/octet-stream",
-      source: "Dapr",
-      type: "com.dapr.event.sent",
-      topic: "task-events",
-      pubsubname: "kafka-pubsub",
-      data_base64: bytes.toString("base64"),
-    }),
+    headers: { ...delivery.headers, "dapr-api-token": tokenOf("schedule-reminder", "app") },
+    body: delivery.body,
   });
   const body = (await response.json().catch(() => ({}))) as { status?: unknown };
   return { status: response.status, verdict: body.status };

@@ -70,6 +70,36 @@ export function structuredEvent(
   };
 }
 
+/**
+ * A Kafka record as daprd delivers it for a rawPayload subscription (schedule-reminder's): the
+ * record's bytes in a Dapr CloudEvent, where it came from in `__*` headers. The caller adds the
+ * app API token.
+ */
+export function daprDelivery(
+  record: Buffer,
+  origin: { readonly topic: string; readonly partition: number; readonly offset: number; readonly key: string },
+): CloudEventRequest {
+  return {
+    headers: {
+      "content-type": "application/cloudevents+json",
+      __topic: origin.topic,
+      __partition: String(origin.partition),
+      __offset: String(origin.offset),
+      __key: encodeURIComponent(origin.key),
+    },
+    body: JSON.stringify({
+      id: randomUUID(),
+      specversion: "1.0",
+      datacontenttype: "application/octet-stream",
+      source: "Dapr",
+      type: "com.dapr.event.sent",
+      topic: "task-events",
+      pubsubname: "kafka-pubsub",
+      data_base64: record.toString("base64"),
+    }),
+  };
+}
+
 export function withoutHeader(request: CloudEventRequest, name: string): CloudEventRequest {
   return { ...request, headers: Object.fromEntries(Object.entries(request.headers).filter(([key]) => key !== name)) };
 }
