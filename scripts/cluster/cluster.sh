@@ -75,6 +75,6 @@ case ${1:-} in
   up) up ;;
   down) node_sh down ;;
   status) status ;;
-  reset) node_sh down; rm -rf "$CLUSTER_DIR" ;;
+  reset) node_sh reset ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;
 esac
