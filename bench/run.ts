@@ -68,9 +68,15 @@ function send(url: string, headers: Record<string, string>, body: string): Promi
     outgoing.end(body);
   });
 }
+/** The stack's tokens, read once: tokenOf reads a file on every call, too much for each request of a load. */
+const tokens = {
+  client: clientAuthorization(),
+  publishDapr: tokenOf("publish-task-event", "dapr"),
+  scheduleApp: tokenOf("schedule-reminder", "app"),
+};
 const publishUrl = () => stack().functions["publish-task-event"].url;
 const toFunction = (request: CloudEventRequest) =>
-  send(publishUrl(), { ...clientAuthorization(), ...request.headers }, request.body);
+  send(publishUrl(), { ...tokens.client, ...request.headers }, request.body);
 
 const deleted = (id: string, taskId: string): TaskDeleted => ({
   event_id: id,
@@ -248,7 +254,7 @@ async function startForwarder(port: number): Promise<ChildProcess> {
 function toDaprPublish(base: string, id: string, taskId: string): Promise<number> {
   return send(
     `${base}/v1.0/publish/kafka-pubsub/task-events?metadata.partitionKey=${taskId}`,
-    { "content-type": "application/cloudevents+json", "dapr-api-token": tokenOf("publish-task-event", "dapr") },
+    { "content-type": "application/cloudevents+json", "dapr-api-token": tokens.publishDapr },
     JSON.stringify(toStructuredCloudEvent(deleted(id, taskId))),
   );
 }
@@ -644,7 +650,7 @@ function taskCreatedDelivery(id: string, offset: number): CloudEventRequest {
   };
   const record = Buffer.from(JSON.stringify(toStructuredCloudEvent(created)));
   const delivery = daprDelivery(record, { topic: "task-events", partition: 0, offset, key: id });
-  return { ...delivery, headers: { ...delivery.headers, "dapr-api-token": tokenOf("schedule-reminder", "app") } };
+  return { ...delivery, headers: { ...delivery.headers, "dapr-api-token": tokens.scheduleApp } };
 }
 
 /**
