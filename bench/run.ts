@@ -113,7 +113,7 @@ function stockFunctionDir(withCompileCache: boolean): string {
  * (Prisma): the alternative to Prisma, measured beside the function as it is (not used).
  */
 const ON_PG = "schedule-reminder on pg alone (alternative, not used)";
-function scheduleReminderOnPgDir(): string {
+function bundleScheduleReminderOnPg(): string {
   const dir = join(stack().stackDir, "bench-schedule-reminder-pg");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
@@ -177,12 +177,12 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Process start -> ready, and resident memory once idle, for each function and the stock runtime. */
-async function coldStartAndIdleMemory(starts: number): Promise<void> {
+async function coldStartAndIdleMemory(starts: number, onPgDir: string): Promise<void> {
   const dirs: Record<Kind, string> = {
     stock: stockFunctionDir(false),
     "stock + compile cache": stockFunctionDir(true),
     ...(Object.fromEntries(FUNCTIONS.map((fn) => [fn, join(ROOT, "functions", fn)])) as Record<FunctionName, string>),
-    [ON_PG]: scheduleReminderOnPgDir(),
+    [ON_PG]: onPgDir,
   };
   const kinds = Object.keys(dirs) as Kind[];
   const ready = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
@@ -658,12 +658,12 @@ function taskCreatedDelivery(id: string, offset: number): CloudEventRequest {
  * port, alone on the machine, fed the same deliveries daprd makes (each a new task: the whole
  * transaction): CPU per delivery, deliveries per second, resident memory once idle after the load.
  */
-async function scheduleReminderOnPg(deliveries: number): Promise<void> {
+async function scheduleReminderOnPg(deliveries: number, onPgDir: string): Promise<void> {
   const port = 18870;
   const env = functionEnv("schedule-reminder", port);
   const variants: Record<string, string> = {
     "schedule-reminder (Prisma, used)": join(ROOT, "functions", "schedule-reminder"),
-    [ON_PG]: join(stack().stackDir, "bench-schedule-reminder-pg"),
+    [ON_PG]: onPgDir,
   };
   const stockIdle = details["stockIdleRssMb"] as number;
   const measured: Record<string, { cpuMs: number; perSecond: number; rssAfterMb: number }> = {};
@@ -723,8 +723,9 @@ async function untilQuiet(withinMs = 60_000): Promise<void> {
 }
 
 // Quiet machine first: start times and memory at rest; then latency; then the loads.
+const onPgDir = bundleScheduleReminderOnPg();
 await untilQuiet();
-await coldStartAndIdleMemory(Number(process.env["COLD_STARTS"] ?? 10));
+await coldStartAndIdleMemory(Number(process.env["COLD_STARTS"] ?? 10), onPgDir);
 await publishLatency(Number(process.env["PUBLISH_EVENTS"] ?? 500));
 await endToEnd(100);
 await remindersFiring(60, 60_000, "reminders over a minute");
@@ -732,7 +733,7 @@ await throughput(32, 10);
 await memoryAfterLoad();
 await runtimeAlternative(10_000);
 await storeAlternative(2000);
-await scheduleReminderOnPg(3000);
+await scheduleReminderOnPg(3000, onPgDir);
 if (process.env["REMINDER_BURST"] !== "0")
   await remindersFiring(Number(process.env["REMINDER_BURST"] ?? 10_000), 60_000, "10k burst");
 
