@@ -443,6 +443,16 @@ async function remindersFiring(reminders: number, spreadMs: number, label: strin
 
 // --- throughput with CPU per event ---------------------------------------------------------------
 
+/** `n` calls, `workers` at a time: each worker makes the next call as soon as its previous one ended. */
+async function inParallel(n: number, workers: number, call: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let i = next++; i < n; i = next++) await call(i);
+    }),
+  );
+}
+
 /** `concurrency` clients posting for `seconds`, each as soon as its previous answer came. */
 async function sustained(
   concurrency: number,
@@ -582,14 +592,7 @@ async function runtimeAlternative(requests: number): Promise<void> {
     const child = start();
     await untilLive(port);
     const post = () => send(`http://127.0.0.1:${port}/`, { "content-type": "application/json" }, body);
-    const load = async (n: number) => {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 16 }, async () => {
-          while (next++ < n) await post();
-        }),
-      );
-    };
+    const load = (n: number) => inParallel(n, 16, post);
     await load(1000); // warm: JIT, sockets
     const root = new Map([[name, child.pid!]]);
     const before = cpuTicksByPiece(root);
@@ -670,18 +673,12 @@ async function scheduleReminderOnPg(deliveries: number, onPgDir: string): Promis
   for (const [name, dir] of Object.entries(variants)) {
     const child = startRuntime(env, dir);
     await untilLive(port);
-    const deliver = async (label: string, n: number) => {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          for (let i = next++; i < n; i = next++) {
-            const delivery = taskCreatedDelivery(`${RUN}-alt-${label}-${i}`, i);
-            const status = await send(`http://127.0.0.1:${port}/`, delivery.headers, delivery.body);
-            if (status !== 200) throw new Error(`${name} answered ${status}`);
-          }
-        }),
-      );
-    };
+    const deliver = (label: string, n: number) =>
+      inParallel(n, 8, async (i) => {
+        const delivery = taskCreatedDelivery(`${RUN}-alt-${label}-${i}`, i);
+        const status = await send(`http://127.0.0.1:${port}/`, delivery.headers, delivery.body);
+        if (status !== 200) throw new Error(`${name} answered ${status}`);
+      });
     await deliver(`${Object.keys(measured).length}-warm`, 300); // JIT, connections
     const root = new Map([[name, child.pid!]]);
     const before = cpuTicksByPiece(root);
