@@ -50,8 +50,11 @@ function record(name: string, samples: number[], unit: string, target?: { p99?: 
   figures.push(figure);
   return figure;
 }
-function ratio(name: string, value: number, bound: number, unit = "x"): void {
-  figures.push({ name, n: 1, p50: round(value), unit, target: `<= ${bound}${unit}`, met: value <= bound });
+/** A figure computed from others (a ratio, a difference), beside its bound when it has one. */
+function derived(name: string, value: number, unit: string, { n = 1, atMost }: { n?: number; atMost?: number } = {}) {
+  const bound =
+    atMost === undefined ? {} : { target: `<= ${atMost}${unit === "x" ? "" : " "}${unit}`, met: value <= atMost };
+  figures.push({ name, n, p50: round(value), unit, ...bound });
 }
 
 /** One keep-alive HTTP client for every request of the benchmark: the same cost on each path. */
@@ -206,23 +209,22 @@ async function coldStartAndIdleMemory(starts: number, onPgDir: string): Promise<
   record("cold start: stock runtime with a warm compile cache (reference)", ready["stock + compile cache"], "ms");
   for (const fn of FUNCTIONS) {
     record(`cold start: ${fn}, process start -> ready`, ready[fn], "ms");
-    ratio(`cold start ratio to the stock runtime (p50): ${fn}`, percentile(ready[fn], 50) / stockReady, 1.2);
+    derived(`cold start ratio to the stock runtime (p50): ${fn}`, percentile(ready[fn], 50) / stockReady, "x", {
+      atMost: 1.2,
+    });
   }
   record(`cold start: ${ON_PG}, process start -> ready`, ready[ON_PG], "ms");
-  figures.push({
-    name: `cold start ratio to the stock runtime (p50): ${ON_PG}`,
+  derived(`cold start ratio to the stock runtime (p50): ${ON_PG}`, percentile(ready[ON_PG], 50) / stockReady, "x", {
     n: starts,
-    p50: round(percentile(ready[ON_PG], 50) / stockReady),
-    unit: "x",
   });
   const cachedStock = percentile(ready["stock + compile cache"], 50);
   for (const fn of FUNCTIONS) {
-    figures.push({
-      name: `cold start ratio to the stock runtime with the same compile cache (p50), reference: ${fn}`,
-      n: starts,
-      p50: round(percentile(ready[fn], 50) / cachedStock),
-      unit: "x",
-    });
+    derived(
+      `cold start ratio to the stock runtime with the same compile cache (p50), reference: ${fn}`,
+      percentile(ready[fn], 50) / cachedStock,
+      "x",
+      { n: starts },
+    );
   }
   details["idleRssMb"] = Object.fromEntries(kinds.map((k) => [k, round(percentile(idleRss[k], 50), 1)]));
   details["stockIdleRssMb"] = round(percentile(idleRss.stock, 50), 1);
@@ -303,34 +305,19 @@ async function publishLatency(events: number): Promise<void> {
   });
   const daprOnly = record("baseline: the same CloudEvent POSTed straight to daprd's publish API", viaDapr, "ms");
   const floor = record("floor: the same, through a bare node:http forwarder to daprd", viaForwarder, "ms");
-  figures.push({
-    name: "floor of any function layer: p50 the bare forwarder adds over straight to daprd",
-    n: events,
-    p50: round(floor.p50 - daprOnly.p50),
-    unit: "ms",
-  });
+  derived(
+    "floor of any function layer: p50 the bare forwarder adds over straight to daprd",
+    floor.p50 - daprOnly.p50,
+    "ms",
+    {
+      n: events,
+    },
+  );
   const kafkaOnly = record("baseline: a direct Kafka producer (@platformatic/kafka, acks=all)", direct, "ms");
-  figures.push({
-    name: "function layer: p50 added over straight to daprd",
-    n: events,
-    p50: round(fn.p50 - daprOnly.p50),
-    unit: "ms",
-    target: "<= 0.5 ms",
-    met: fn.p50 - daprOnly.p50 <= 0.5,
-  });
-  ratio("Dapr + function vs a direct Kafka producer (p50)", fn.p50 / kafkaOnly.p50, 1.5);
-  figures.push({
-    name: "floor: Dapr + the bare forwarder vs a direct Kafka producer (p50)",
-    n: 1,
-    p50: round(floor.p50 / kafkaOnly.p50),
-    unit: "x",
-  });
-  figures.push({
-    name: "Dapr alone vs a direct Kafka producer (p50), for reference",
-    n: 1,
-    p50: round(daprOnly.p50 / kafkaOnly.p50),
-    unit: "x",
-  });
+  derived("function layer: p50 added over straight to daprd", fn.p50 - daprOnly.p50, "ms", { n: events, atMost: 0.5 });
+  derived("Dapr + function vs a direct Kafka producer (p50)", fn.p50 / kafkaOnly.p50, "x", { atMost: 1.5 });
+  derived("floor: Dapr + the bare forwarder vs a direct Kafka producer (p50)", floor.p50 / kafkaOnly.p50, "x");
+  derived("Dapr alone vs a direct Kafka producer (p50), for reference", daprOnly.p50 / kafkaOnly.p50, "x");
 }
 
 // --- end to end and reminder lateness ------------------------------------------------------------
@@ -525,12 +512,7 @@ async function throughput(concurrency: number, seconds: number): Promise<void> {
     target: ">= 1000/s, no error",
     met: rate >= 1000 && errors === 0,
   });
-  figures.push({
-    name: "sustained publish: through publish-task-event / straight to daprd",
-    n: 1,
-    p50: round(rate / straight.eventsPerSecond),
-    unit: "x",
-  });
+  derived("sustained publish: through publish-task-event / straight to daprd", rate / straight.eventsPerSecond, "x");
   figures.push({
     name: "accepted events stored by schedule-reminder per second (load + catch-up until quiet)",
     n: accepted,
@@ -565,10 +547,13 @@ async function memoryAfterLoad(): Promise<void> {
       target: `<= ${limit} MB`,
       met: (peak[fn] ?? Infinity) <= limit,
     });
-    ratio(
+    derived(
       `memory after load: ${fn} (${round(after, 1)} MB) / stock runtime idle (${stockIdle} MB)`,
       after / stockIdle,
-      1.3,
+      "x",
+      {
+        atMost: 1.3,
+      },
     );
   }
 }
@@ -631,11 +616,8 @@ async function storeAlternative(transactions: number): Promise<void> {
       unit: "ms",
     });
   }
-  figures.push({
-    name: "Prisma / pg alone, client CPU per transaction",
+  derived("Prisma / pg alone, client CPU per transaction", cost.prisma.clientCpuMs / cost.pg.clientCpuMs, "x", {
     n: transactions,
-    p50: round(cost.prisma.clientCpuMs / cost.pg.clientCpuMs),
-    unit: "x",
   });
   details["storeTransaction"] = cost;
 }
@@ -697,12 +679,11 @@ async function scheduleReminderOnPg(deliveries: number, onPgDir: string): Promis
   for (const [name, m] of Object.entries(measured)) {
     figures.push({ name: `CPU per delivery, alone: ${name}`, n: deliveries, p50: m.cpuMs, unit: "ms" });
     figures.push({ name: `deliveries per second, alone: ${name}`, n: deliveries, p50: m.perSecond, unit: "/s" });
-    figures.push({
-      name: `memory after load / stock runtime idle (${stockIdle} MB): ${name} (${m.rssAfterMb} MB)`,
-      n: 1,
-      p50: round(m.rssAfterMb / stockIdle),
-      unit: "x",
-    });
+    derived(
+      `memory after load / stock runtime idle (${stockIdle} MB): ${name} (${m.rssAfterMb} MB)`,
+      m.rssAfterMb / stockIdle,
+      "x",
+    );
   }
   details["scheduleReminderOnPg"] = measured;
 }
