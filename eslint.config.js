@@ -15,6 +15,24 @@ export default tseslint.config(
     },
   },
   {
+    // A date written into a test meets the clock some day, and the test breaks on that day: tests
+    // build their times from the clock (tests/support/clock.ts). A format case that no clock can
+    // make valid or invalid may disable the rule on its line, saying why.
+    files: ["tests/**/*.ts", "packages/*/test/**/*.ts", "functions/*/test/**/*.ts", "bench/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        ...["Literal[value=/\\d{4}-\\d{2}-\\d{2}/]", "TemplateElement[value.raw=/\\d{4}-\\d{2}-\\d{2}/]"].map(
+          (selector) => ({
+            selector,
+            message:
+              "an absolute date in a test meets the clock on some day: use tests/support/clock.ts (fromNow, after)",
+          }),
+        ),
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },

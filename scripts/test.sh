@@ -15,6 +15,15 @@ npm run -s lint
 npm run -s typecheck
 npm run -s build
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$REPORTS/unit.json"
+# The unit tests again with the clock a year ahead and a year behind (libfaketime, from Debian): a
+# test that compares with a clock takes its times from it (tests/support/clock.ts; the lint refuses
+# absolute dates in tests). The first line shows the shifted clock the tests saw.
+bash scripts/install/debian-tools.sh
+for shift in +365d -365d; do
+  faketime -f "$shift" node -p '"unit tests with the clock at " + new Date().toISOString()'
+  faketime -f "$shift" npx vitest run --project unit --reporter=dot --reporter=json \
+    --outputFile.json="$REPORTS/unit-clock$shift.json"
+done
 npx vitest run --project scripts --reporter=default --reporter=json --outputFile.json="$REPORTS/scripts.json"
 npx vitest run --project manifests --reporter=default --reporter=json --outputFile.json="$REPORTS/manifests.json"
 
@@ -25,5 +34,5 @@ trap 'scripts/stack.sh down' EXIT
 status=0
 npx vitest run --project integration --reporter=default --reporter=json \
   --outputFile.json="$REPORTS/integration.json" || status=$?
-node scripts/test-summary.mjs "$REPORTS"/{unit,scripts,manifests,integration}.json
+node scripts/test-summary.mjs "$REPORTS"/{unit,unit-clock+365d,unit-clock-365d,scripts,manifests,integration}.json
 exit "$status"

@@ -1,9 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { CLOUDEVENT_TYPE, type EventType, type PayloadOf } from "@todo/shared";
+import { DAY, HOUR, MINUTE, fromNow, isoAfter } from "./clock.ts";
 
 /** A unique prefix per test run, so tests can find their own messages on shared topics. */
 export const RUN_ID = randomUUID().slice(0, 8);
+/** When this test file started, from the clock: every fixture time is relative to it, and the same on each call. */
+export const FIXTURES_NOW = fromNow();
 
+/**
+ * A TaskCreated payload: created an hour before FIXTURES_NOW, its reminder a week after it (due half
+ * an hour later), so that a reminder armed by it is PENDING whatever day the tests run.
+ */
 export function taskPayload(taskId: string, overrides: Partial<PayloadOf<"TaskCreated">["task"]> = {}) {
   return {
     user_id: "user-1",
@@ -14,10 +21,10 @@ export function taskPayload(taskId: string, overrides: Partial<PayloadOf<"TaskCr
       completed: false,
       priority: "medium" as const,
       tags: ["home"],
-      due_date: "2026-12-01T09:00:00Z",
-      reminder_time: "2026-12-01T08:30:00Z",
-      created_at: "2026-11-25T10:00:00Z",
-      updated_at: "2026-11-25T10:00:00Z",
+      due_date: isoAfter(FIXTURES_NOW, 7 * DAY + 30 * MINUTE),
+      reminder_time: isoAfter(FIXTURES_NOW, 7 * DAY),
+      created_at: isoAfter(FIXTURES_NOW, -HOUR),
+      updated_at: isoAfter(FIXTURES_NOW, -HOUR),
       ...overrides,
     },
   };
@@ -42,7 +49,7 @@ export function binaryEvent(
       "ce-id": id,
       "ce-source": "/todo/chat-api",
       "ce-type": CLOUDEVENT_TYPE[type],
-      "ce-time": "2026-11-25T10:00:00Z",
+      "ce-time": FIXTURES_NOW.toISOString(),
       ...extra,
     },
     body: JSON.stringify(data),
@@ -63,7 +70,7 @@ export function structuredEvent(
       id,
       source: "/todo/chat-api",
       type: CLOUDEVENT_TYPE[type],
-      time: "2026-11-25T10:00:00Z",
+      time: FIXTURES_NOW.toISOString(),
       data,
       ...extra,
     }),

@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { ReminderState } from "@todo/reminder-store";
 import type { TaskEvent } from "@todo/shared";
+import { DAY, HOUR, MINUTE, fromNow, isoAfter } from "../../../tests/support/clock.ts";
 import { decide } from "../src/decide.ts";
 
-const REMIND_AT = "2026-12-01T08:30:00.000Z";
+const NOW = fromNow();
+const REMIND_AT = isoAfter(NOW, 7 * DAY);
 const base = { schema_version: 1 as const, correlation_id: "conv", producer: "/chat", user_id: "u1" };
 let counter = 0;
-const at = (minute: number) => `2026-11-25T10:${String(minute).padStart(2, "0")}:00.000Z`;
+/** Events are stamped within the hour before now, `minute` minutes into it. */
+const at = (minute: number) => isoAfter(NOW, minute * MINUTE - HOUR);
 
 function created(minute: number, task: Partial<{ reminder_time: string | null; completed: boolean }> = {}): TaskEvent {
   return {
@@ -21,7 +24,7 @@ function created(minute: number, task: Partial<{ reminder_time: string | null; c
       completed: false,
       priority: "low",
       tags: [],
-      due_date: "2026-12-01T09:00:00.000Z",
+      due_date: isoAfter(NOW, 7 * DAY + 30 * MINUTE),
       reminder_time: REMIND_AT,
       created_at: at(minute),
       updated_at: at(minute),
@@ -74,8 +77,9 @@ describe("decide", () => {
   });
 
   it("reschedules to the new time as a new version", () => {
-    const { last, state } = run(created(0), updated(1, { reminder_time: "2026-12-02T08:00:00.000Z" }));
-    expect(last.trigger).toEqual({ action: "schedule", at: new Date("2026-12-02T08:00:00.000Z"), version: 2 });
+    const moved = isoAfter(NOW, 8 * DAY);
+    const { last, state } = run(created(0), updated(1, { reminder_time: moved }));
+    expect(last.trigger).toEqual({ action: "schedule", at: new Date(moved), version: 2 });
     expect(state).toMatchObject({ status: "PENDING", version: 2 });
   });
 
@@ -99,7 +103,7 @@ describe("decide", () => {
   });
 
   it("cancels on TaskDeleted and ignores anything after it", () => {
-    const { decisions, state } = run(created(0), deleted(1), updated(2, { reminder_time: "2026-12-03T00:00:00.000Z" }));
+    const { decisions, state } = run(created(0), deleted(1), updated(2, { reminder_time: isoAfter(NOW, 9 * DAY) }));
     expect(decisions.map((d) => d.reason)).toEqual(["armed", "task-deleted", "task-deleted"]);
     expect(decisions.map((d) => d.trigger.action)).toEqual(["schedule", "cancel", "none"]);
     expect(state).toMatchObject({ status: "CANCELLED", deleted: true });
@@ -128,7 +132,7 @@ describe("decide", () => {
   it("does not re-fire a SENT reminder on unrelated changes, but arms a moved one", () => {
     const sent = { ...run(created(0)).state!, status: "SENT" as const };
     expect(decide(sent, updated(1, { title: "x" }))).toMatchObject({ reason: "kept", next: { status: "SENT" } });
-    expect(decide(sent, updated(1, { reminder_time: "2026-12-09T00:00:00.000Z" })).trigger).toMatchObject({
+    expect(decide(sent, updated(1, { reminder_time: isoAfter(NOW, 14 * DAY) })).trigger).toMatchObject({
       action: "schedule",
       version: 2,
     });
@@ -148,14 +152,15 @@ describe("decide", () => {
     const { last, state } = run(created(59), updated(0, { completed: true }));
     expect(last.trigger).toEqual({ action: "cancel" });
     expect(state?.status).toBe("CANCELLED");
-    // A creation stamped in 2999 does not make the delete after it look stale.
-    const future = { ...created(0), timestamp: "2999-01-01T00:00:00.000Z" };
+    // A creation stamped a century ahead does not make the delete after it look stale.
+    const future = { ...created(0), timestamp: isoAfter(NOW, 36_500 * DAY) };
     expect(run(future, deleted(1)).last.trigger).toEqual({ action: "cancel" });
   });
 
   it("schedules a past reminder time as it is, so that it fires at once", () => {
-    const { last } = run(created(0, { reminder_time: "2020-01-01T00:00:00.000Z" }));
-    expect(last.trigger).toEqual({ action: "schedule", at: new Date("2020-01-01T00:00:00.000Z"), version: 1 });
+    const past = isoAfter(NOW, -365 * DAY);
+    const { last } = run(created(0, { reminder_time: past }));
+    expect(last.trigger).toEqual({ action: "schedule", at: new Date(past), version: 1 });
   });
 
   it("records the event it applied, for information and correlation", () => {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseCloudEvent, toStructuredCloudEvent, type HttpMessage } from "../src/index.ts";
-import { binaryEvent, structuredEvent, taskPayload } from "../../../tests/support/fixtures.ts";
+import { FIXTURES_NOW, binaryEvent, structuredEvent, taskPayload } from "../../../tests/support/fixtures.ts";
+import { MINUTE, after } from "../../../tests/support/clock.ts";
 
 const TASK_TYPES = ["TaskCreated", "TaskUpdated", "TaskDeleted"] as const;
-const NOW = new Date("2026-11-25T12:00:00Z");
+/** The server receives the fixtures' events a few minutes after they were stamped. */
+const NOW = after(FIXTURES_NOW, 3 * MINUTE);
 const parse = (message: HttpMessage) => parseCloudEvent(message, TASK_TYPES, NOW);
 const issuesOf = (message: HttpMessage) => {
   const result = parse(message);
@@ -13,7 +15,8 @@ const issuesOf = (message: HttpMessage) => {
 
 describe("parseCloudEvent", () => {
   it("maps a binary-mode TaskCreated onto the envelope", () => {
-    const result = parse(binaryEvent("TaskCreated", "evt-1", taskPayload("t-1"), { "ce-correlationid": "conv-7" }));
+    const payload = taskPayload("t-1");
+    const result = parse(binaryEvent("TaskCreated", "evt-1", payload, { "ce-correlationid": "conv-7" }));
     expect(result).toEqual({
       ok: true,
       value: {
@@ -22,10 +25,10 @@ describe("parseCloudEvent", () => {
           event_id: "evt-1",
           event_type: "TaskCreated",
           schema_version: 1,
-          timestamp: "2026-11-25T10:00:00.000Z",
+          timestamp: FIXTURES_NOW.toISOString(),
           correlation_id: "conv-7",
           producer: "/todo/chat-api",
-          ...taskPayload("t-1"),
+          ...payload,
         },
       },
     });
@@ -110,7 +113,7 @@ describe("toStructuredCloudEvent", () => {
       source: "/todo/chat-api",
       type: "com.todo.task.created.v1",
       subject: "t-9",
-      time: "2026-11-25T10:00:00.000Z",
+      time: FIXTURES_NOW.toISOString(),
       datacontenttype: "application/json",
       correlationid: "evt-9",
       data: parsed.value.event,

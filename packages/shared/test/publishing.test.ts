@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { planPublishes, publishEvent, type SidecarOutcome, type PublishRequest, type TaskEvent } from "../src/index.ts";
+import { isoFromNow } from "../../../tests/support/clock.ts";
 
 const base = {
   schema_version: 1 as const,
-  timestamp: "2026-11-25T10:00:00Z",
+  timestamp: isoFromNow(),
   correlation_id: "c",
   producer: "/chat",
   user_id: "u",
