@@ -9,7 +9,7 @@
 //   npm run dlq -- replay <partition>:<offset> [--fixed <file.json>]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEAD_LETTER_HEADERS, TaskEvent, describeIssues, parseRecord } from "@todo/shared";
+import { ConsumedTaskEvent, DEAD_LETTER_HEADERS, describeIssues, parseRecord } from "@todo/shared";
 import { produce, readToEnd, type TopicRecord } from "./kafka-topics.ts";
 
 const DLQ = "task-events-dlq";
@@ -23,7 +23,7 @@ const at = (record: TopicRecord) => `${record.partition}:${record.offset}`;
 
 /** Why a record would be dead-lettered again, or nothing when it is a valid task event now. */
 function problemsOf(value: Buffer): string | undefined {
-  const parsed = parseRecord(value, TaskEvent);
+  const parsed = parseRecord(value, ConsumedTaskEvent);
   return parsed.ok ? undefined : describeIssues(parsed.issues);
 }
 

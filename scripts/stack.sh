@@ -114,7 +114,7 @@ EOF
   fi
   spawn kafka "${java[@]}" kafka.Kafka "$dir/server.properties"
   wait_for kafka 60 port_open "$KAFKA_PORT"
-  PATH="$(node_bin):$PATH" node "$ROOT/scripts/create-topics.mjs" "127.0.0.1:$KAFKA_PORT" >>"$LOGS/kafka.log" 2>&1 \
+  PATH="$(node_bin):$PATH" node --no-warnings "$ROOT/scripts/create-topics.ts" "127.0.0.1:$KAFKA_PORT" >>"$LOGS/kafka.log" 2>&1 \
     || die "could not create the topics; see $LOGS/kafka.log"
 }
 
@@ -238,6 +238,8 @@ bundle_hash() { sha256sum "$(bundle_of "$1")" | cut -c1-16; }
 # $STATE/tokens and stay off every command line.
 function_env() {
   local fn=$1 emit_dapr name value
+  # The install scripts' cache locations are the scripts' business, not the function's.
+  export -n GOPATH GOMODCACHE GOCACHE npm_config_cache
   while IFS='=' read -r name value; do export "$name=$value"; done \
     < <(node "$ROOT/scripts/function-settings.mjs" "$fn")
   emit_dapr="http://127.0.0.1:$(dapr_http_port emit-reminder)"

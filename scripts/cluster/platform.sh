@@ -112,7 +112,7 @@ kafka() {
   rollout kafka statefulset kafka
   local address
   address=$(kubectl get service kafka -n kafka -o jsonpath='{.spec.clusterIP}'):9092
-  PATH="$(bash "$ROOT/scripts/install/node.sh"):$PATH" node "$ROOT/scripts/create-topics.mjs" "$address" >&2 \
+  PATH="$(bash "$ROOT/scripts/install/node.sh"):$PATH" node --no-warnings "$ROOT/scripts/create-topics.ts" "$address" >&2 \
     || die "could not create the topics at $address"
   done_step
 }

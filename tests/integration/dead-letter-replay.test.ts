@@ -45,7 +45,7 @@ describe("dead-letter replay", () => {
     expect(listed).toContain(`${at}\tkey=${taskId}\tINVALID data.schema_version`);
     expect(listed).toMatch(
       new RegExp(
-        `dead-lettered by schedule-reminder from task-events/\\d+@\\d+: invalid task event: data.schema_version`,
+        `dead-lettered by schedule-reminder from task-events/\\d+@\\d+: unsupported schema version: data.schema_version`,
       ),
     );
     expect(() => dlq("replay", at)).toThrow(/still invalid/);

@@ -1,12 +1,12 @@
-// Writes the JSON Schemas and the AsyncAPI document derived from the zod contracts.
-// A unit test fails when the committed files differ from what this would write.
+// Writes the files derived from the zod contracts (packages/shared/scripts/artifacts.ts).
+// A unit test fails when a committed file differs from what this would write.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { renderArtifacts } from "../src/artifacts.ts";
+import { renderArtifacts } from "./artifacts.ts";
 
-const packageDir = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..", "..");
 for (const [path, content] of Object.entries(renderArtifacts())) {
-  mkdirSync(dirname(join(packageDir, path)), { recursive: true });
-  writeFileSync(join(packageDir, path), content);
-  console.log(`wrote packages/shared/${path}`);
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), content);
+  console.log(`wrote ${path}`);
 }

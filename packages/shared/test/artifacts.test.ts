@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderArtifacts } from "../src/artifacts.ts";
+import { renderArtifacts } from "../scripts/artifacts.ts";
 
 describe("generated contract artifacts", () => {
   it.each(Object.entries(renderArtifacts()))("%s is committed and up to date (npm run generate)", (path, content) => {
-    expect(readFileSync(join(import.meta.dirname, "..", path), "utf8")).toBe(content);
+    expect(readFileSync(join(import.meta.dirname, "..", "..", "..", path), "utf8")).toBe(content);
   });
 });

@@ -1,12 +1,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CLOUDEVENT_TYPE, TaskEvent, parseCloudEvent, parseRecord, toStructuredCloudEvent } from "../src/index.ts";
+import {
+  CLOUDEVENT_TYPE,
+  ConsumedTaskEvent,
+  parseCloudEvent,
+  parseRecord,
+  toStructuredCloudEvent,
+} from "../src/index.ts";
+import { DAY, after, fromNow } from "../../../tests/support/clock.ts";
 
 /**
  * One contract at both ends: whatever publish-task-event accepts, the consumers accept - the
  * very record the door publishes parses, with the consumers' schema, into the same event.
  */
-const NOW = new Date("2026-11-25T12:00:00Z");
+const NOW = fromNow();
 const TASK_TYPES = ["TaskCreated", "TaskUpdated", "TaskDeleted"] as const;
 
 /** Mostly what a client would send, sometimes the edge of the contract or beyond it. */
@@ -33,10 +40,13 @@ const text = mostly(
 );
 const time = mostly(
   fc
-    .date({ noInvalidDate: true, min: new Date("2000-01-01"), max: new Date("2030-01-01") })
+    .date({ noInvalidDate: true, min: after(NOW, -9000 * DAY), max: after(NOW, 1500 * DAY) })
     .map((date) => date.toISOString()),
   fc.oneof(
     fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+    // Formats at and beyond the edge of the contract (no offset, nanoseconds, years out of range):
+    // the property holds whatever the clock says, so these need not move with it.
+    /* eslint-disable no-restricted-syntax */
     fc.constantFrom(
       "2026-11-25T10:00:00",
       "2026-11-25T10:00:00+02:00",
@@ -47,6 +57,7 @@ const time = mostly(
       "2999-01-01T00:00:00Z",
       "yesterday",
     ),
+    /* eslint-enable no-restricted-syntax */
   ),
 );
 const taskId = mostly(fc.constantFrom("t-1", "T.2:x_y", "0abc"), fc.oneof(fc.constantFrom("bad id", "", "-x"), text));
@@ -106,7 +117,7 @@ describe("door-accepted implies consumer-accepted", () => {
         if (!door.ok) return;
         accepted++;
         const record = Buffer.from(JSON.stringify(toStructuredCloudEvent(door.value.event)));
-        expect(parseRecord(record, TaskEvent)).toEqual({ ok: true, value: door.value.event });
+        expect(parseRecord(record, ConsumedTaskEvent)).toEqual({ ok: true, value: door.value.event });
       }),
       { numRuns: 5000 },
     );

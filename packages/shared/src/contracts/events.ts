@@ -1,8 +1,14 @@
 import { z } from "zod";
-import { Task, TaskChanges, TaskId, Timestamp, UserId, text } from "./task.ts";
+import { TaskId, Timestamp, UserId, objectOf, taskChangesSchema, taskSchema, text, type Strictness } from "./task.ts";
 
-/** Bumped when a payload changes incompatibly; it is also the suffix of the CloudEvent type. */
+/**
+ * The major version of the event schemas: bumped only on an incompatible change, and the suffix
+ * of the CloudEvent type. A compatible change (a new optional field) keeps it: consumers ignore
+ * fields they do not know.
+ */
 export const SCHEMA_VERSION = 1;
+/** The major versions a consumer of this code reads; an event of another goes to the dead-letter topic. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [SCHEMA_VERSION];
 
 export const Topic = {
   taskEvents: "task-events",
@@ -12,17 +18,18 @@ export const Topic = {
 export type Topic = (typeof Topic)[keyof typeof Topic];
 
 /** What a producer sends as CloudEvent `data`, per event type. */
-export const Payload = {
-  TaskCreated: z.strictObject({ user_id: UserId, task: Task }),
-  TaskUpdated: z.strictObject({ user_id: UserId, task_id: TaskId, changes: TaskChanges }),
-  TaskDeleted: z.strictObject({ user_id: UserId, task_id: TaskId }),
-  ReminderDue: z.strictObject({
+const payloadSchemas = (strictness: Strictness) => ({
+  TaskCreated: objectOf(strictness, { user_id: UserId, task: taskSchema(strictness) }),
+  TaskUpdated: objectOf(strictness, { user_id: UserId, task_id: TaskId, changes: taskChangesSchema(strictness) }),
+  TaskDeleted: objectOf(strictness, { user_id: UserId, task_id: TaskId }),
+  ReminderDue: objectOf(strictness, {
     user_id: UserId,
     task_id: TaskId,
     due_date: Timestamp.nullable(),
     reminder_time: Timestamp,
   }),
-} as const;
+});
+export const Payload = payloadSchemas("strict");
 export type EventType = keyof typeof Payload;
 export const EVENT_TYPES = Object.keys(Payload) as EventType[];
 
@@ -46,25 +53,42 @@ export const TOPICS: Record<EventType, readonly Topic[]> = {
   ReminderDue: [Topic.reminders],
 };
 
-/** Fields every event carries, whatever its type. */
-const baseFields = {
-  event_id: text(1, 256),
-  schema_version: z.literal(SCHEMA_VERSION),
-  timestamp: Timestamp,
-  correlation_id: text(1, 256),
-  producer: text(1, 512),
+/** The events as they travel on the topics (CloudEvent `data`): fields every event carries + payload. */
+const eventSchemas = (strictness: Strictness) => {
+  const payload = payloadSchemas(strictness);
+  const envelope = {
+    event_id: text(1, 256),
+    schema_version: z.literal(SCHEMA_VERSION),
+    timestamp: Timestamp,
+    correlation_id: text(1, 256),
+    producer: text(1, 512),
+  };
+  return {
+    TaskCreated: objectOf(strictness, {
+      ...envelope,
+      event_type: z.literal("TaskCreated"),
+      ...payload.TaskCreated.shape,
+    }),
+    TaskUpdated: objectOf(strictness, {
+      ...envelope,
+      event_type: z.literal("TaskUpdated"),
+      ...payload.TaskUpdated.shape,
+    }),
+    TaskDeleted: objectOf(strictness, {
+      ...envelope,
+      event_type: z.literal("TaskDeleted"),
+      ...payload.TaskDeleted.shape,
+    }),
+    ReminderDue: objectOf(strictness, {
+      ...envelope,
+      event_type: z.literal("ReminderDue"),
+      ...payload.ReminderDue.shape,
+    }),
+  };
 };
 
-const Envelope = z.strictObject(baseFields);
-
-/** The events as they travel on the topics (CloudEvent `data`): base fields + payload. */
-export const Event = {
-  TaskCreated: Envelope.extend({ event_type: z.literal("TaskCreated"), ...Payload.TaskCreated.shape }),
-  TaskUpdated: Envelope.extend({ event_type: z.literal("TaskUpdated"), ...Payload.TaskUpdated.shape }),
-  TaskDeleted: Envelope.extend({ event_type: z.literal("TaskDeleted"), ...Payload.TaskDeleted.shape }),
-  ReminderDue: Envelope.extend({ event_type: z.literal("ReminderDue"), ...Payload.ReminderDue.shape }),
-} as const;
-
+/** Strict: what the producers write (and publish-task-event accepts). */
+export const Event = eventSchemas("strict");
 export const TaskEvent = z.discriminatedUnion("event_type", [Event.TaskCreated, Event.TaskUpdated, Event.TaskDeleted]);
 export type TaskEvent = z.infer<typeof TaskEvent>;
 export type TaskCreated = z.infer<typeof Event.TaskCreated>;
@@ -74,22 +98,18 @@ export type ReminderDue = z.infer<typeof Event.ReminderDue>;
 export type AnyEvent = TaskCreated | TaskUpdated | TaskDeleted | ReminderDue;
 export type PayloadOf<T extends EventType> = z.infer<(typeof Payload)[T]>;
 
+/**
+ * Tolerant: what a consumer of `task-events` reads. Fields it does not know are dropped, so an
+ * event from a newer producer of the same major version is applied as far as this code knows it.
+ */
+const consumed = eventSchemas("tolerant");
+export const ConsumedTaskEvent = z.discriminatedUnion("event_type", [
+  consumed.TaskCreated,
+  consumed.TaskUpdated,
+  consumed.TaskDeleted,
+]);
+
 /** The task an event is about: its CloudEvent subject and its Kafka partition key. */
 export function taskIdOf(event: AnyEvent): string {
   return event.event_type === "TaskCreated" ? event.task.id : event.task_id;
 }
-
-/** The Dapr job that fires a task's reminder; one per task, overwritten when the reminder moves. */
-export const reminderJobName = (taskId: string) => `reminder-${taskId}`;
-
-/**
- * What a reminder job carries to emit-reminder: remind_at, the reminder time it was armed for;
- * armed_at, when it was armed (a job armed after its reminder time fires at once).
- */
-export const ReminderTrigger = z.strictObject({
-  task_id: TaskId,
-  version: z.number().int().positive(),
-  remind_at: Timestamp.optional(),
-  armed_at: Timestamp.optional(),
-});
-export type ReminderTrigger = z.infer<typeof ReminderTrigger>;

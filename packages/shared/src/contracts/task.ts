@@ -30,8 +30,24 @@ export const UserId = text(1, 128);
 
 export const Priority = z.enum(["low", "medium", "high"]);
 
+/**
+ * Strict at the door, tolerant in the consumers. publish-task-event refuses a field it does not
+ * know (a typo must not pass silently); a consumer ignores one, because a newer producer may add
+ * optional fields before every consumer is upgraded (docs/operations.md: consumers first, then
+ * producers). Both are built from the same shapes, so they can never disagree on a known field.
+ */
+export type Strictness = "strict" | "tolerant";
+
+/**
+ * An object schema of the given strictness: a strict and a tolerant object of the same shape parse
+ * to the same type; only what they do with unknown keys differs.
+ */
+export function objectOf<S extends z.core.$ZodLooseShape>(strictness: Strictness, shape: S): z.ZodObject<S> {
+  return strictness === "strict" ? z.strictObject(shape) : z.object(shape);
+}
+
 /** The fields of a task that a TaskUpdated may change. */
-export const TaskFields = z.strictObject({
+const taskFieldsShape = {
   title: text(0, 500).trim().min(1),
   description: text(0, 5000).nullable(),
   completed: z.boolean(),
@@ -39,19 +55,24 @@ export const TaskFields = z.strictObject({
   tags: z.array(text(0, 50).trim().min(1)).max(20),
   due_date: Timestamp.nullable(),
   reminder_time: Timestamp.nullable(),
-});
+};
 
 /** A whole task, as TaskCreated carries it. */
-export const Task = z.strictObject({
-  id: TaskId,
-  ...TaskFields.shape,
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
-export type Task = z.infer<typeof Task>;
+export const taskSchema = (strictness: Strictness) =>
+  objectOf(strictness, { id: TaskId, ...taskFieldsShape, created_at: Timestamp, updated_at: Timestamp });
 
-/** Changed fields only: at least one, never unknown ones. */
-export const TaskChanges = TaskFields.partial().refine((changes) => Object.keys(changes).length > 0, {
-  message: "changes must name at least one field",
-});
+/**
+ * Changed fields only. At the door: at least one, never an unknown one. In a consumer an update
+ * may name only fields it does not know yet (a newer producer's): nothing it knows changed.
+ */
+export const taskChangesSchema = (strictness: Strictness) => {
+  const changes = objectOf(strictness, taskFieldsShape).partial();
+  return strictness === "strict"
+    ? changes.refine((fields) => Object.keys(fields).length > 0, { message: "changes must name at least one field" })
+    : changes;
+};
+
+export const Task = taskSchema("strict");
+export type Task = z.infer<typeof Task>;
+export const TaskChanges = taskChangesSchema("strict");
 export type TaskChanges = z.infer<typeof TaskChanges>;

@@ -1,6 +1,6 @@
 import type { z } from "zod";
+import { READABLE_SCHEMA_VERSIONS } from "./contracts/events.ts";
 import { zodIssues } from "./cloudevent.ts";
-import type { DaprSidecar, SidecarOutcome } from "./dapr.ts";
 import { fail, ok, type FunctionResponse, type Issue, type Result } from "./problem.ts";
 
 /** Dapr's pub/sub contract for HTTP subscribers: always 200, the verdict in the body. */
@@ -49,55 +49,35 @@ export function unwrapDaprDelivery(body: unknown, headers: Headers): Result<Dapr
   return ok({ record: Buffer.from(base64, "base64"), key: unescaped("__key"), origin });
 }
 
-/** The record must be a structured CloudEvent whose data matches `schema`. */
-export function parseRecord<T>(record: Buffer, schema: z.ZodType<T>): Result<T> {
+/** Why a record cannot be read: its major schema version is unknown here, or it is simply invalid. */
+export type RecordProblem = "unsupported schema version" | "invalid";
+
+/**
+ * The record must be a structured CloudEvent whose data matches `schema`. A major schema version
+ * this code does not read is named as such: the record may be valid for a newer consumer.
+ */
+export function parseRecord<T>(record: Buffer, schema: z.ZodType<T>): Result<T> & { readonly problem?: RecordProblem } {
   const value = safeJson(record.toString("utf8"));
   if (typeof value !== "object" || value === null) {
-    return fail({ path: "record", message: "the Kafka record is not a JSON object" });
+    return { ...fail({ path: "record", message: "the Kafka record is not a JSON object" }), problem: "invalid" };
   }
-  const parsed = schema.safeParse((value as { data?: unknown }).data);
-  return parsed.success ? ok(parsed.data) : fail(...zodIssues(parsed.error, "data"));
+  const data = (value as { data?: unknown }).data;
+  const version = (data as { schema_version?: unknown } | undefined)?.schema_version;
+  if (typeof version === "number" && !READABLE_SCHEMA_VERSIONS.includes(version)) {
+    return {
+      ...fail({
+        path: "data.schema_version",
+        message: `unsupported schema version ${version} (this consumer reads ${READABLE_SCHEMA_VERSIONS.join(", ")})`,
+      }),
+      problem: "unsupported schema version",
+    };
+  }
+  const parsed = schema.safeParse(data);
+  return parsed.success ? ok(parsed.data) : { ...fail(...zodIssues(parsed.error, "data")), problem: "invalid" };
 }
 
 export const describeIssues = (issues: readonly Issue[]): string =>
   issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
-
-/** Record headers a dead letter carries, so that `npm run dlq -- list` can say why it is there. */
-export const DEAD_LETTER_HEADERS = { reason: "dlq-reason", origin: "dlq-origin", consumer: "dlq-consumer" } as const;
-
-/**
- * Writes records a consumer can never process to its dead-letter topic, byte for byte, with the
- * reason and origin as record headers. Goes through its own pub/sub component
- * (dapr/components/kafka-deadletters.yaml): the consuming component passes no record headers to or
- * from the app, since a record's headers become HTTP headers on the way in.
- */
-export class DeadLetters {
-  private readonly sidecar: DaprSidecar;
-  private readonly pubsub: string;
-  private readonly topic: string;
-  private readonly consumer: string;
-
-  constructor(sidecar: DaprSidecar, pubsub: string, topic: string, consumer: string) {
-    this.sidecar = sidecar;
-    this.pubsub = pubsub;
-    this.topic = topic;
-    this.consumer = consumer;
-  }
-
-  send(delivery: DaprDelivery, reason: string): Promise<SidecarOutcome> {
-    return this.sidecar.publishRaw({
-      pubsub: this.pubsub,
-      topic: this.topic,
-      bytes: delivery.record,
-      partitionKey: delivery.key,
-      headers: {
-        [DEAD_LETTER_HEADERS.reason]: reason.slice(0, 1000),
-        [DEAD_LETTER_HEADERS.origin]: delivery.origin,
-        [DEAD_LETTER_HEADERS.consumer]: this.consumer,
-      },
-    });
-  }
-}
 
 function safeJson(text: string): unknown {
   try {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DeadLetters, TaskEvent, parseRecord, unwrapDaprDelivery, type RawPublishRequest } from "../src/index.ts";
-import type { DaprSidecar } from "../src/dapr.ts";
+import { ConsumedTaskEvent, parseRecord, unwrapDaprDelivery } from "../src/index.ts";
+import { isoFromNow } from "../../../tests/support/clock.ts";
 
 const event = {
   event_id: "e1",
   event_type: "TaskDeleted",
   schema_version: 1,
-  timestamp: "2026-11-25T10:00:00Z",
+  timestamp: isoFromNow(),
   correlation_id: "c",
   producer: "/chat",
   user_id: "u",
@@ -34,7 +34,7 @@ describe("unwrapDaprDelivery", () => {
 
 describe("parseRecord", () => {
   it("validates the record's data with the consumer's schema", () => {
-    const result = parseRecord(Buffer.from(JSON.stringify({ specversion: "1.0", data: event })), TaskEvent);
+    const result = parseRecord(Buffer.from(JSON.stringify({ specversion: "1.0", data: event })), ConsumedTaskEvent);
     expect(result).toEqual({ ok: true, value: event });
   });
 
@@ -47,37 +47,26 @@ describe("parseRecord", () => {
     ],
     ["text PostgreSQL cannot store", JSON.stringify({ data: { ...event, user_id: "u\u0000" } }), "data.user_id"],
   ])("refuses %s", (_name, record, path) => {
-    const result = parseRecord(Buffer.from(record), TaskEvent);
+    const result = parseRecord(Buffer.from(record), ConsumedTaskEvent);
     expect(result.ok ? [] : result.issues.map((issue) => issue.path)).toContain(path);
+    expect(result).toMatchObject({ problem: "invalid" });
   });
-});
 
-describe("DeadLetters", () => {
-  it("writes the record byte for byte, keyed as it was, with why and from where as headers", async () => {
-    const sent: RawPublishRequest[] = [];
-    const sidecar = {
-      publishRaw: (request: RawPublishRequest) => (sent.push(request), Promise.resolve({ ok: true as const })),
-    };
-    const letters = new DeadLetters(
-      sidecar as unknown as DaprSidecar,
-      "kafka-deadletters",
-      "task-events-dlq",
-      "schedule-reminder",
+  it("reads an event of a newer producer of the same major version, ignoring the fields it does not know", () => {
+    const newer = { ...event, channel: "voice", origin: { app: "chat", version: 7 } };
+    const result = parseRecord(Buffer.from(JSON.stringify({ data: newer })), ConsumedTaskEvent);
+    expect(result).toEqual({ ok: true, value: event });
+  });
+
+  it("names a major schema version it does not read, apart from invalid records", () => {
+    const result = parseRecord(
+      Buffer.from(JSON.stringify({ data: { ...event, schema_version: 2 } })),
+      ConsumedTaskEvent,
     );
-    const record = Buffer.from([0xff, 0x00, 0x41]);
-    await letters.send({ record, key: "k", origin: "task-events/0@7" }, "x".repeat(5000));
-    expect(sent).toEqual([
-      {
-        pubsub: "kafka-deadletters",
-        topic: "task-events-dlq",
-        bytes: record,
-        partitionKey: "k",
-        headers: {
-          "dlq-reason": "x".repeat(1000),
-          "dlq-origin": "task-events/0@7",
-          "dlq-consumer": "schedule-reminder",
-        },
-      },
-    ]);
+    expect(result).toMatchObject({
+      ok: false,
+      problem: "unsupported schema version",
+      issues: [{ path: "data.schema_version", message: "unsupported schema version 2 (this consumer reads 1)" }],
+    });
   });
 });
