@@ -18,7 +18,7 @@ const UPSERT = `INSERT INTO reminders (${COLUMNS}, updated_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7::"ReminderStatus", $8, $9, $10, $11, now())
   ON CONFLICT (task_id) DO UPDATE SET user_id = $2, due_date = $3, remind_at = $4, completed = $5, deleted = $6,
     status = $7::"ReminderStatus", version = $8, last_event_at = $9, last_event_id = $10, correlation_id = $11,
-    updated_at = now()`;
+    fire_claimed_until = CASE WHEN reminders.version = $8 THEN reminders.fire_claimed_until END, updated_at = now()`;
 
 interface ReminderRow {
   task_id: string;
@@ -96,9 +96,19 @@ export class ReminderStore implements Pick<PrismaReminderStore, keyof PrismaRemi
     return rows[0] ? toState(rows[0]) : null;
   }
 
+  async claim(taskId: string, version: number, leaseMs: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE reminders SET fire_claimed_until = now() + make_interval(secs => $3)
+        WHERE task_id = $1 AND version = $2 AND status = 'PENDING'
+          AND (fire_claimed_until IS NULL OR fire_claimed_until < now())`,
+      [taskId, version, leaseMs / 1000],
+    );
+    return rowCount === 1;
+  }
+
   async markSent(taskId: string, version: number, sentAt: Date): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `UPDATE reminders SET status = 'SENT', sent_at = $3, updated_at = now()
+      `UPDATE reminders SET status = 'SENT', sent_at = $3, fire_claimed_until = NULL, updated_at = now()
         WHERE task_id = $1 AND version = $2 AND status = 'PENDING'`,
       [taskId, version, sentAt],
     );
@@ -111,6 +121,19 @@ export class ReminderStore implements Pick<PrismaReminderStore, keyof PrismaRemi
       [dueBy, limit],
     );
     return rows.map(toState);
+  }
+
+  async prune(before: Date, batch: number): Promise<{ processedEvents: number; tombstones: number }> {
+    const events = await this.pool.query(
+      `DELETE FROM processed_events WHERE event_id IN (
+        SELECT event_id FROM processed_events WHERE processed_at < $1 LIMIT $2)`,
+      [before, batch],
+    );
+    const tombstones = await this.pool.query(
+      `DELETE FROM reminders WHERE task_id IN (SELECT task_id FROM reminders WHERE deleted AND updated_at < $1 LIMIT $2)`,
+      [before, batch],
+    );
+    return { processedEvents: events.rowCount ?? 0, tombstones: tombstones.rowCount ?? 0 };
   }
 
   async disconnect(): Promise<void> {

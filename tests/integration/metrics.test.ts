@@ -1,23 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { binaryEvent } from "../support/fixtures.ts";
 import { createTask, inMs, newTask, remindersAfter } from "../support/reminders.ts";
-import { consumerCaughtUp, post, produceRaw, stack, type FunctionName } from "../support/stack.ts";
+import { consumerCaughtUp, functionMetric, post, produceRaw, stack } from "../support/stack.ts";
 
-/** The value of one series on a function's /metrics (Prometheus text), 0 when it is absent. */
-async function metric(fn: FunctionName, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${stack().functions[fn].url}/metrics`)).text();
-  const matching = text
-    .split("\n")
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`)));
-  return matching.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
-}
+const metric = functionMetric;
 
 describe("each function's /metrics (Prometheus, beside the runtime's own)", () => {
   it("counts events accepted and refused, publish latency, deliveries by outcome, dead letters, reminders fired and their lateness", async () => {
     const before = {
       accepted: await metric("publish-task-event", "todo_events_accepted_total", { type: "TaskCreated" }),
-      refused: await metric("publish-task-event", "todo_events_refused_total", { status: "400", reason: "data" }),
+      refused: await metric("publish-task-event", "todo_requests_refused_total", { status: "400", reason: "data" }),
       published: await metric("publish-task-event", "todo_publish_duration_seconds_count"),
       success: await metric("schedule-reminder", "todo_deliveries_total", { outcome: "SUCCESS" }),
       dead: await metric("schedule-reminder", "todo_dead_letters_total", { kind: "invalid" }),
@@ -37,7 +29,7 @@ describe("each function's /metrics (Prometheus, beside the runtime's own)", () =
     expect(await metric("publish-task-event", "todo_events_accepted_total", { type: "TaskCreated" })).toBe(
       before.accepted + 1,
     );
-    expect(await metric("publish-task-event", "todo_events_refused_total", { status: "400", reason: "data" })).toBe(
+    expect(await metric("publish-task-event", "todo_requests_refused_total", { status: "400", reason: "data" })).toBe(
       before.refused + 1,
     );
     expect(await metric("publish-task-event", "todo_publish_duration_seconds_count")).toBe(before.published + 1);
@@ -51,5 +43,7 @@ describe("each function's /metrics (Prometheus, beside the runtime's own)", () =
     const text = await (await fetch(`${stack().functions["emit-reminder"].url}/metrics`)).text();
     expect(text).toContain("faas_invocations");
     expect(text).toMatch(/todo_reminders_fired_total\{faas_name="[^"]+"/);
+    // A stalled partition shows on schedule-reminder: nothing is being retried now.
+    expect(await metric("schedule-reminder", "todo_oldest_retrying_record_seconds")).toBe(0);
   });
 });

@@ -52,7 +52,12 @@ describe("a past reminder whose job fires before its transaction commits", () =>
     await db.connect(); // before the job is armed: the commit comes `commitLateMs` after it, no later
     let committed = 0;
     try {
-      const job = reminderJob(taskId, remindAt, 1, 0, new Date());
+      const timing = {
+        REMINDER_WAKE_AHEAD_MS: 0,
+        REMINDER_JOB_RETRY_INTERVAL_MS: 2000,
+        REMINDER_JOB_MAX_RETRIES: 1800,
+      };
+      const job = reminderJob(taskId, remindAt, 1, timing, new Date());
       expect(await sidecar.scheduleJob(reminderJobName(taskId), job)).toEqual({ ok: true });
       await sleep(commitLateMs);
       await db.query(

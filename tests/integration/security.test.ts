@@ -125,6 +125,18 @@ describe("configuration fails closed", () => {
     expect(result.output).not.toContain("also-short");
   });
 
+  it("refuses settings that contradict: reminder jobs woken further ahead than a trigger may be held", async () => {
+    const result = await startFunction(
+      "emit-reminder",
+      { TODO_INSECURE_LOCAL_DEV: "true", REMINDER_WAKE_AHEAD_MS: "45000", MAX_WAIT_AHEAD_MS: "30000" },
+      18996,
+    );
+    expect(result.code).toBe(78);
+    expect(result.output).toMatch(
+      /REMINDER_WAKE_AHEAD_MS: jobs due 45000 ms ahead, but an early trigger is held at most MAX_WAIT_AHEAD_MS = 30000 ms/,
+    );
+  });
+
   it("starts without secrets only in the explicit local-development mode, and says so", async () => {
     const result = await startFunction("publish-task-event", { TODO_INSECURE_LOCAL_DEV: "true" }, 18995);
     expect(result.listened).toBe(true);

@@ -47,6 +47,14 @@ export async function stackCtl(action: "start" | "stop" | "kill", piece: string)
   });
 }
 
+/** Stops (down) or starts (up) the whole local stack, as `scripts/stack.sh` does; data is kept. */
+export async function stackAll(action: "up" | "down"): Promise<void> {
+  await promisify(execFile)(stack().stackScript, [action], {
+    timeout: 300_000,
+    env: { ...process.env, STACK_DIR: stack().stackDir },
+  });
+}
+
 /** The Dapr API token, app API token or client token of a function on the local stack. */
 export const tokenOf = (fn: FunctionName, kind: "dapr" | "app" | "clients") =>
   readFileSync(join(stack().tokens, `${fn}-${kind}`), "utf8").trim();
@@ -150,3 +158,26 @@ export const cloudEventId = (record: TopicRecord) => {
 };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The value of one series on a function's /metrics (Prometheus text), 0 when it is absent. */
+export async function functionMetric(
+  fn: FunctionName,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(`${stack().functions[fn].url}/metrics`)).text();
+  const matching = text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`)));
+  return matching.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
+
+/** Sends a Dapr job trigger to emit-reminder as its daprd would (POST /job/<name>, its app API token). */
+export const triggerJob = (name: string, data: unknown) =>
+  httpCall(
+    `${stack().functions["emit-reminder"].url}/job/${name}`,
+    "POST",
+    { "content-type": "application/json", "dapr-api-token": tokenOf("emit-reminder", "app") },
+    JSON.stringify(data),
+  );

@@ -13,10 +13,10 @@ export const PRODUCER = "/todo/emit-reminder";
  * - "early": the trigger is ahead of the database. schedule-reminder creates the job inside its
  *   transaction, so a job due at once can fire before that transaction commits; answering "try
  *   again" lets the job retry and find the committed reminder.
- * - "orphan": still ahead of the database a minute after the job first fired (its reminder time,
- *   or when it was armed if that came later: a past reminder fires at once): the transaction that
- *   created the job never committed, and its event will re-arm the reminder with a new job if it is
- *   ever applied. Retrying would only keep this function awake (every 2 s, for an hour).
+ * - "orphan": still ahead of the database ORPHAN_AFTER_MS after the job first fired (its reminder
+ *   time, or when it was armed if that came later: a past reminder fires at once): the transaction
+ *   that created the job never committed, and its event will re-arm the reminder with a new job if
+ *   it is ever applied. Retrying would only keep this function awake (every 2 s, for an hour).
  */
 export type TriggerVerdict =
   | { readonly verdict: "fire" }
@@ -25,15 +25,17 @@ export type TriggerVerdict =
   | { readonly verdict: "early" }
   | { readonly verdict: "orphan" };
 
-/** How long after it first fired an "early" trigger is given up as an orphan. */
-export const ORPHAN_AFTER_MS = 60_000;
-
-export function judgeTrigger(reminder: ReminderState | null, trigger: ReminderTrigger, now: Date): TriggerVerdict {
+export function judgeTrigger(
+  reminder: ReminderState | null,
+  trigger: ReminderTrigger,
+  now: Date,
+  orphanAfterMs: number,
+): TriggerVerdict {
   if (reminder === null || reminder.version < trigger.version) {
     // The job fires at its reminder time, or at once when it was armed after it (a past reminder).
     const times = [trigger.remind_at, trigger.armed_at].filter((t) => t !== undefined).map((t) => Date.parse(t));
     const firstFired = times.length > 0 ? Math.max(...times) : undefined;
-    return firstFired !== undefined && now.getTime() - firstFired > ORPHAN_AFTER_MS
+    return firstFired !== undefined && now.getTime() - firstFired > orphanAfterMs
       ? { verdict: "orphan" }
       : { verdict: "early" };
   }

@@ -1,25 +1,28 @@
 import { describe, expect, it } from "vitest";
 import type { ReminderState } from "@todo/reminder-store";
 import { Event } from "@todo/shared";
+import { DAY, MINUTE, SECOND, after, fromNow, isoAfter } from "../../../tests/support/clock.ts";
 import { judgeTrigger, reminderDueEvent } from "../src/reminder-due.ts";
 
+const ORPHAN_AFTER_MS = 60_000;
+/** The reminder's time. */
+const AT_TIME = fromNow();
 const reminder: ReminderState = {
   taskId: "t1",
   userId: "u1",
-  dueDate: new Date("2026-12-01T09:00:00Z"),
-  remindAt: new Date("2026-12-01T08:30:00Z"),
+  dueDate: after(AT_TIME, 30 * MINUTE),
+  remindAt: AT_TIME,
   completed: false,
   deleted: false,
   status: "PENDING",
   version: 3,
-  lastEventAt: new Date("2026-11-25T10:00:00Z"),
+  lastEventAt: after(AT_TIME, -6 * DAY),
   lastEventId: "e9",
   correlationId: "conv-1",
 };
 
-const AT_TIME = new Date("2026-12-01T08:30:00Z");
 const judge = (state: ReminderState | null, version: number, now = AT_TIME) =>
-  judgeTrigger(state, { task_id: "t1", version }, now).verdict;
+  judgeTrigger(state, { task_id: "t1", version }, now, ORPHAN_AFTER_MS).verdict;
 
 describe("judgeTrigger", () => {
   it("fires the current PENDING version only", () => {
@@ -38,11 +41,16 @@ describe("judgeTrigger", () => {
   });
 
   it("gives up a trigger still ahead of the database a minute after its time: its transaction never committed", () => {
-    const trigger = { task_id: "t1", version: 1, remind_at: "2026-12-01T08:30:00.000Z" };
-    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:30:59Z")).verdict).toBe("early");
-    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:31:01Z")).verdict).toBe("orphan");
+    const trigger = { task_id: "t1", version: 1, remind_at: AT_TIME.toISOString() };
+    expect(judgeTrigger(null, trigger, after(AT_TIME, 59 * SECOND), ORPHAN_AFTER_MS).verdict).toBe("early");
+    expect(judgeTrigger(null, trigger, after(AT_TIME, 61 * SECOND), ORPHAN_AFTER_MS).verdict).toBe("orphan");
     expect(
-      judgeTrigger({ ...reminder, version: 0 }, { ...trigger, version: 1 }, new Date("2026-12-01T09:00:00Z")).verdict,
+      judgeTrigger(
+        { ...reminder, version: 0 },
+        { ...trigger, version: 1 },
+        after(AT_TIME, 30 * MINUTE),
+        ORPHAN_AFTER_MS,
+      ).verdict,
     ).toBe("orphan");
   });
 
@@ -50,20 +58,22 @@ describe("judgeTrigger", () => {
     const trigger = {
       task_id: "t1",
       version: 1,
-      remind_at: "2026-12-01T07:00:00.000Z",
-      armed_at: "2026-12-01T08:30:00.000Z",
+      remind_at: isoAfter(AT_TIME, -90 * MINUTE),
+      armed_at: AT_TIME.toISOString(),
     };
-    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:30:00.050Z")).verdict).toBe("early");
-    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:30:59Z")).verdict).toBe("early");
-    expect(judgeTrigger(null, trigger, new Date("2026-12-01T08:31:01Z")).verdict).toBe("orphan");
+    expect(judgeTrigger(null, trigger, after(AT_TIME, 50), ORPHAN_AFTER_MS).verdict).toBe("early");
+    expect(judgeTrigger(null, trigger, after(AT_TIME, 59 * SECOND), ORPHAN_AFTER_MS).verdict).toBe("early");
+    expect(judgeTrigger(null, trigger, after(AT_TIME, 61 * SECOND), ORPHAN_AFTER_MS).verdict).toBe("orphan");
   });
 
   it("waits for the reminder time when the trigger woke the function ahead of it", () => {
-    expect(judgeTrigger(reminder, { task_id: "t1", version: 3 }, new Date("2026-12-01T08:29:50Z"))).toEqual({
+    expect(
+      judgeTrigger(reminder, { task_id: "t1", version: 3 }, after(AT_TIME, -10 * SECOND), ORPHAN_AFTER_MS),
+    ).toEqual({
       verdict: "wait",
       waitMs: 10_000,
     });
-    expect(judge(reminder, 3, new Date("2026-12-01T08:30:00.001Z"))).toBe("fire");
+    expect(judge(reminder, 3, after(AT_TIME, 1))).toBe("fire");
   });
 });
 
@@ -74,9 +84,9 @@ describe("reminderDueEvent", () => {
     expect(reminderDueEvent({ ...reminder })).toEqual(event);
     expect(event).toMatchObject({
       event_id: "reminder-t1-v3",
-      timestamp: "2026-12-01T08:30:00.000Z",
-      reminder_time: "2026-12-01T08:30:00.000Z",
-      due_date: "2026-12-01T09:00:00.000Z",
+      timestamp: AT_TIME.toISOString(),
+      reminder_time: AT_TIME.toISOString(),
+      due_date: isoAfter(AT_TIME, 30 * MINUTE),
       correlation_id: "conv-1",
       user_id: "u1",
     });

@@ -21,7 +21,7 @@ const NO_TRIGGER: Trigger = { action: "none" };
 /**
  * Pure: given what is known of the task (its row, or none) and the next task event, what to keep
  * and what to do with the task's trigger. Duplicates never get here (the store filters them by
- * event_id). The order rule (README "Order"):
+ * event_id). The order rule (docs/architecture.md "Order"):
  *
  * - Events apply in the order of the task's partition of `task-events`, which is the order
  *   publish-task-event acknowledged them; Dapr delivers a partition one record at a time. The

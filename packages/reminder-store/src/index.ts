@@ -63,7 +63,10 @@ export class ReminderStore {
       const row = await tx.reminder.findUnique({ where: { taskId } });
       const decision = decide(row ? toState(row) : null);
       if (decision.next) {
-        await tx.reminder.upsert({ where: { taskId }, create: decision.next, update: decision.next });
+        // A new version starts unclaimed; a claim on the same version stays (it may be firing now).
+        const rearmed = row !== null && decision.next.version !== row.version;
+        const update = rearmed ? { ...decision.next, fireClaimedUntil: null } : decision.next;
+        await tx.reminder.upsert({ where: { taskId }, create: decision.next, update });
       }
       await beforeCommit(decision);
       return { duplicate: false as const, decision };
@@ -75,11 +78,26 @@ export class ReminderStore {
     return row ? toState(row) : null;
   }
 
+  /**
+   * Claims a reminder version for firing, for `leaseMs`: only if it is still the PENDING one and
+   * no claim on it is running. Whoever fires first holds the claim, so two triggers meeting (the
+   * job and the sweep, two retries, two pods) publish one ReminderDue; a holder that crashes before
+   * marking it SENT leaves a claim that runs out, and the next trigger fires it then. The database's
+   * clock decides, so pods whose clocks differ still agree.
+   */
+  async claim(taskId: string, version: number, leaseMs: number): Promise<boolean> {
+    const claimed = await this.prisma.$executeRaw`
+      UPDATE reminders SET fire_claimed_until = now() + make_interval(secs => ${leaseMs / 1000})
+      WHERE task_id = ${taskId} AND version = ${version} AND status = 'PENDING'
+        AND (fire_claimed_until IS NULL OR fire_claimed_until < now())`;
+    return claimed === 1;
+  }
+
   /** Marks that version SENT, only if it is still the PENDING one; false when someone was first. */
   async markSent(taskId: string, version: number, sentAt: Date): Promise<boolean> {
     const { count } = await this.prisma.reminder.updateMany({
       where: { taskId, version, status: "PENDING" },
-      data: { status: "SENT", sentAt },
+      data: { status: "SENT", sentAt, fireClaimedUntil: null },
     });
     return count === 1;
   }
@@ -92,6 +110,21 @@ export class ReminderStore {
       take: limit,
     });
     return rows.map(toState);
+  }
+
+  /**
+   * Forgets what is older than `before`, at most `batch` rows of each kind per call: the ids of
+   * applied events (a redelivery older than that can no longer come) and the tombstones of deleted
+   * tasks (no event of theirs can still arrive). Returns how many of each went.
+   */
+  async prune(before: Date, batch: number): Promise<{ processedEvents: number; tombstones: number }> {
+    const processedEvents = await this.prisma.$executeRaw`
+      DELETE FROM processed_events WHERE event_id IN (
+        SELECT event_id FROM processed_events WHERE processed_at < ${before} LIMIT ${batch})`;
+    const tombstones = await this.prisma.$executeRaw`
+      DELETE FROM reminders WHERE task_id IN (
+        SELECT task_id FROM reminders WHERE deleted AND updated_at < ${before} LIMIT ${batch})`;
+    return { processedEvents, tombstones };
   }
 
   async disconnect(): Promise<void> {

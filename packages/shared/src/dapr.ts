@@ -1,10 +1,6 @@
 /**
  * The few Dapr HTTP APIs the functions use, over node:http with kept-alive connections.
- * Why not @dapr/dapr 3.18: its client blocks ~30 s waiting for a sidecar before the first call
- * (a cold-start killer for scale-to-zero), its publish resolves `{ error }` without the HTTP status
- * we need to tell "retry later" from "refused", and it has no Jobs API client.
- * Why not fetch: per call it cost ~0.4 ms more CPU (web streams, abort signals, a write for the
- * headers and another for the body), the largest share of the function layer (bench/run.ts).
+ * Why not @dapr/dapr, and why not fetch: docs/decisions/dapr-http-client.md.
  */
 import { Agent, request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { ClassifiedError } from "./failures.ts";
@@ -48,10 +44,15 @@ export interface Publisher {
   publish(request: PublishRequest): Promise<SidecarOutcome>;
 }
 
-/** A one-shot Dapr job: at `dueTime` the scheduler POSTs `data` to `/job/<name>` of the owning app. */
+/**
+ * A one-shot Dapr job: at `dueTime` the scheduler POSTs `data` to `/job/<name>` of the owning app.
+ * Jobs are at-least-once; a trigger the app fails (a 5xx, no answer) is tried again every
+ * `retry.intervalMs`, at most `retry.maxRetries` times.
+ */
 export interface Job {
   readonly dueTime: Date;
   readonly data: Record<string, unknown>;
+  readonly retry: { readonly intervalMs: number; readonly maxRetries: number };
 }
 
 /** The Jobs API of a sidecar: the jobs belong to that sidecar's app-id, and fire there. */
@@ -59,12 +60,6 @@ export interface JobScheduler {
   scheduleJob(name: string, job: Job): Promise<SidecarOutcome>;
   deleteJob(name: string): Promise<SidecarOutcome>;
 }
-
-/**
- * Jobs are at-least-once; when the app fails a trigger the scheduler tries again: every 2 s for
- * an hour (a broker or database outage), after which the hourly emit-reminder sweep still finds it.
- */
-const JOB_FAILURE_POLICY = { constant: { interval: "2s", maxRetries: 1800 } };
 
 export class DaprSidecar implements Publisher, JobScheduler {
   private readonly endpoint: string;
@@ -104,7 +99,10 @@ export class DaprSidecar implements Publisher, JobScheduler {
 
   /** Creates or moves (overwrite) the job `name`. */
   async scheduleJob(name: string, job: Job): Promise<SidecarOutcome> {
-    return this.putJob(name, { dueTime: job.dueTime.toISOString(), data: job.data, failurePolicy: JOB_FAILURE_POLICY });
+    // In seconds: what both a Go duration and a protobuf JSON Duration read ("2s", "0.5s").
+    const interval = `${job.retry.intervalMs / 1000}s`;
+    const failurePolicy = { constant: { interval, maxRetries: job.retry.maxRetries } };
+    return this.putJob(name, { dueTime: job.dueTime.toISOString(), data: job.data, failurePolicy });
   }
 
   /** Deletes the job `name`; deleting a job that does not exist succeeds. */

@@ -11,6 +11,8 @@ export type FailureKind = "transient" | "permanent";
 export interface Failure {
   readonly kind: FailureKind;
   readonly reason: string;
+  /** What probably causes it, when the failure says (e.g. migrations not applied). */
+  readonly hint?: string;
 }
 
 /** A refusal whose kind the thrower already knows (e.g. Dapr answered 4xx or 5xx). */
@@ -25,7 +27,7 @@ export class ClassifiedError extends Error {
 }
 
 const TRANSIENT_CODES = new Set([
-  // Node sockets and undici (fetch)
+  // Node sockets
   "ECONNREFUSED",
   "ECONNRESET",
   "ETIMEDOUT",
@@ -35,11 +37,6 @@ const TRANSIENT_CODES = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "ECONNABORTED",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_CLOSED",
   // Prisma: cannot reach / authenticate / pool timeout / transaction expired / conflict / schema not migrated yet
   "P1000",
   "P1001",
@@ -79,16 +76,29 @@ const TRANSIENT_SQLSTATE = /^(08|28|3D|40|42|53|55|57|58|XX)[0-9A-Z]{3}$/;
 
 const TRANSIENT_NAMES = new Set(["AbortError", "TimeoutError"]);
 
+/** Facts that name their cause: a table or column missing is a schema not migrated (yet). */
+const HINTS: readonly [RegExp, string][] = [
+  [
+    /^(P2021|P2022|TableDoesNotExist|ColumnNotFound|42P01|42703)$/,
+    "migrations not applied: run the migration Job (docs/operations.md)",
+  ],
+  [/^(P1001|DatabaseNotReachable|ECONNREFUSED|ENOTFOUND|EAI_AGAIN)$/, "the database or the sidecar is unreachable"],
+  [/^(P1000|AuthenticationFailed|28P01|28000)$/, "the database refuses the credentials"],
+];
+
 export function classifyFailure(error: unknown): Failure {
   const reason = describe(error);
-  if (error instanceof ClassifiedError) return { kind: error.kind, reason };
-  for (const fact of factsOf(error)) {
+  const facts = factsOf(error);
+  const hint = HINTS.find(([pattern]) => facts.some((fact) => pattern.test(fact)))?.[1];
+  const failure = (kind: FailureKind): Failure => (hint === undefined ? { kind, reason } : { kind, reason, hint });
+  if (error instanceof ClassifiedError) return failure(error.kind);
+  for (const fact of facts) {
     if (TRANSIENT_CODES.has(fact) || TRANSIENT_KINDS.has(fact) || TRANSIENT_NAMES.has(fact)) {
-      return { kind: "transient", reason };
+      return failure("transient");
     }
-    if (TRANSIENT_SQLSTATE.test(fact)) return { kind: "transient", reason };
+    if (TRANSIENT_SQLSTATE.test(fact)) return failure("transient");
   }
-  return { kind: "permanent", reason };
+  return failure("permanent");
 }
 
 /** Codes, kinds and names found on the error, its causes and Prisma's driver-adapter details. */

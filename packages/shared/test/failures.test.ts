@@ -14,8 +14,8 @@ describe("classifyFailure", () => {
   it.each([
     ["a refused connection", systemError("ECONNREFUSED")],
     [
-      "fetch failing on a closed socket",
-      Object.assign(new TypeError("fetch failed"), { cause: systemError("UND_ERR_SOCKET") }),
+      "a socket reset, as the cause of another error",
+      Object.assign(new Error("request failed"), { cause: systemError("ECONNRESET") }),
     ],
     ["a timeout", Object.assign(new Error("aborted"), { name: "TimeoutError" })],
     ["the database unreachable", prismaError("P1001", { kind: "DatabaseNotReachable" })],
@@ -38,6 +38,15 @@ describe("classifyFailure", () => {
     ["a thrown string", "boom"],
   ])("%s is permanent: dead letter", (_name, error) => {
     expect(classifyFailure(error).kind).toBe("permanent");
+  });
+
+  it("names the likely cause when the failure says it: a table missing is a migration not applied", () => {
+    expect(classifyFailure(prismaError("P2021", { kind: "TableDoesNotExist" })).hint).toMatch(/migrations not applied/);
+    expect(classifyFailure(prismaError("P2010", { kind: "postgres", code: "42P01" })).hint).toMatch(
+      /migrations not applied/,
+    );
+    expect(classifyFailure(systemError("ECONNREFUSED")).hint).toMatch(/unreachable/);
+    expect(classifyFailure(new RangeError("Invalid time value")).hint).toBeUndefined();
   });
 
   it("says what happened, briefly", () => {

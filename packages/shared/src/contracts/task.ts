@@ -16,12 +16,21 @@ export const text = (min: number, max: number) =>
 
 /**
  * RFC 3339 date-time with an explicit offset (`Z` or `±hh:mm`): a time without one would be read
- * in whatever zone the reader runs in. Years 1000-9999: what every consumer (JavaScript, Dapr's
- * scheduler, PostgreSQL's timestamptz) reads the same way.
+ * in whatever zone the reader runs in. Years 1000-9999, in the text and in UTC: what every
+ * consumer (JavaScript, Dapr's scheduler, PostgreSQL's timestamptz) reads the same way, and what
+ * stays in range when a consumer writes the instant back in UTC (1000-01-01T00:00+14:00 is 999 in
+ * UTC: a ReminderDue or a job built from it would break this very rule).
  */
 export const Timestamp = z.iso
   .datetime({ offset: true, abort: true })
-  .regex(/^[1-9]/, { message: "year must be between 1000 and 9999" });
+  .regex(/^[1-9]/, { message: "year must be between 1000 and 9999" })
+  .refine(
+    (value) => {
+      const year = new Date(value).getUTCFullYear();
+      return year >= 1000 && year <= 9999;
+    },
+    { message: "year must be between 1000 and 9999 in UTC too" },
+  );
 
 export const TaskId = text(1, 128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, {
   message: "task id may hold letters, digits and . _ : - only",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { databaseUrl, httpEndpoint, milliseconds, parseConfig, secret, secretList } from "../src/index.ts";
+import { databaseUrl, httpEndpoint, milliseconds, parseSettings, secret, secretList } from "../src/index.ts";
 
 const schemaFor = (devMode: boolean) =>
   z.object({
@@ -17,11 +17,11 @@ const good = {
   DATABASE_URL: "postgresql://todo:pw@postgres:5432/todo",
 };
 
-describe("parseConfig", () => {
+describe("parseSettings", () => {
   it("parses the environment once into typed settings", () => {
-    expect(parseConfig(schemaFor, { ...good, UNRELATED: "x" })).toEqual({
+    expect(parseSettings(schemaFor, { ...good, UNRELATED: "x" })).toEqual({
       ok: true,
-      config: {
+      settings: {
         ...good,
         PUBLISH_API_TOKENS: ["client-token-0123456789", "second-token-0123456789"],
         SHUTDOWN_DRAIN_MS: 10_000,
@@ -31,7 +31,7 @@ describe("parseConfig", () => {
   });
 
   it("names every missing or malformed setting, never its value", () => {
-    const result = parseConfig(schemaFor, { DAPR_HTTP_ENDPOINT: "ftp://x", DAPR_API_TOKEN: "short-secret" });
+    const result = parseSettings(schemaFor, { DAPR_HTTP_ENDPOINT: "ftp://x", DAPR_API_TOKEN: "short-secret" });
     expect(result).toEqual({
       ok: false,
       problems: [
@@ -45,7 +45,7 @@ describe("parseConfig", () => {
   });
 
   it("refuses a secret with spaces, and an empty entry in a list of secrets", () => {
-    const result = parseConfig(schemaFor, {
+    const result = parseSettings(schemaFor, {
       ...good,
       DAPR_API_TOKEN: "a secret with spaces",
       PUBLISH_API_TOKENS: "client-token-0123456789,",
@@ -57,14 +57,14 @@ describe("parseConfig", () => {
   });
 
   it("lets secrets be absent, and endpoints default, only in the explicit local-development mode", () => {
-    expect(parseConfig(schemaFor, { TODO_INSECURE_LOCAL_DEV: "true" })).toMatchObject({
+    expect(parseSettings(schemaFor, { TODO_INSECURE_LOCAL_DEV: "true" })).toMatchObject({
       ok: true,
-      config: {
+      settings: {
         DAPR_HTTP_ENDPOINT: "http://127.0.0.1:3500",
         DATABASE_URL: "postgresql://todo@127.0.0.1:55432/todo",
         localDevMode: true,
       },
     });
-    expect(parseConfig(schemaFor, { TODO_INSECURE_LOCAL_DEV: "1" }).ok).toBe(false);
+    expect(parseSettings(schemaFor, { TODO_INSECURE_LOCAL_DEV: "1" }).ok).toBe(false);
   });
 });
