@@ -72,6 +72,13 @@ describe("publish-task-event", () => {
     expect((await invoke(event, "Bearer another-client-token")).statusCode).toBe(202);
   });
 
+  it("accepts the token as the CloudEvent extension authtoken (func invoke -e), and never publishes it", async () => {
+    const request = binaryEvent("TaskDeleted", "e11", { user_id: "u", task_id: "t" }, { "ce-authtoken": CLIENT_TOKEN });
+    const answer = await handle(requestContext({ headers: request.headers, body: request.body }));
+    expect(answer.statusCode).toBe(202);
+    expect(JSON.stringify(sidecar.published)).not.toContain(CLIENT_TOKEN);
+  });
+
   it("lets anyone post only in local-development mode (no tokens set)", async () => {
     const open = createHandler({
       settings: { PUBLISH_API_TOKENS: undefined, PUBSUB_NAME: "kafka-pubsub" },

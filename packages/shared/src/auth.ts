@@ -34,8 +34,17 @@ export function refuseUnlessFromSidecar(headers: Headers, token: string | undefi
 }
 
 /**
- * Clients of a public function authenticate with `Authorization: Bearer <token>` (RFC 6750), the
- * token from a Kubernetes Secret. `tokens` is undefined only in local-development mode.
+ * The CloudEvent extension attribute that may carry the client's token instead of the
+ * Authorization header (binary mode: the `ce-authtoken` header): what `func invoke -e
+ * authtoken=<token>` can send, since func invoke sends no other header. Read only here; the events
+ * the function publishes are built afresh and never carry it.
+ */
+export const TOKEN_EXTENSION = "authtoken";
+
+/**
+ * Clients of a public function authenticate with `Authorization: Bearer <token>` (RFC 6750), or
+ * the same token in the CloudEvent extension `authtoken`; the tokens come from a Kubernetes Secret.
+ * `tokens` is undefined only in local-development mode.
  */
 export function refuseUnlessBearer(
   headers: Headers,
@@ -43,10 +52,10 @@ export function refuseUnlessBearer(
   realm: string,
 ): FunctionResponse | undefined {
   if (tokens === undefined) return undefined;
-  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header(headers, "authorization") ?? "");
-  if (secretMatches(match?.[1], tokens)) return undefined;
+  const bearer = /^Bearer ([\x21-\x7e]+)$/i.exec(header(headers, "authorization") ?? "")?.[1];
+  if (secretMatches(bearer ?? header(headers, `ce-${TOKEN_EXTENSION}`), tokens)) return undefined;
   const answer = problem(401, "authentication required", {
-    detail: "send Authorization: Bearer <token> with a token this function accepts",
+    detail: `send Authorization: Bearer <token>, or the CloudEvent extension ${TOKEN_EXTENSION}, with a token this function accepts`,
   });
   answer.headers["www-authenticate"] = `Bearer realm="${realm}"`;
   return answer;

@@ -46,8 +46,10 @@ export function createLogger(service: string, level: string): Logger {
         paths: [
           "headers.authorization",
           'headers["dapr-api-token"]',
+          'headers["ce-authtoken"]',
           "*.headers.authorization",
           '*.headers["dapr-api-token"]',
+          '*.headers["ce-authtoken"]',
         ],
         censor: "[secret]",
       },

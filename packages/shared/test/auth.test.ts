@@ -31,6 +31,19 @@ describe("refuseUnlessBearer", () => {
     expect(refuseUnlessBearer({ authorization: "bearer client-a-0123456789" }, tokens, "fn")).toBeUndefined();
   });
 
+  it("accepts the token as the CloudEvent extension authtoken (what func invoke -e can send)", () => {
+    expect(refuseUnlessBearer({ "ce-authtoken": "client-a-0123456789" }, tokens, "fn")).toBeUndefined();
+    expect(refuseUnlessBearer({ "ce-authtoken": "client-c-0123456789" }, tokens, "fn")?.statusCode).toBe(401);
+    // A wrong Authorization header is not rescued by the extension: the header is what was meant.
+    expect(
+      refuseUnlessBearer(
+        { authorization: "Bearer wrong-0123456789", "ce-authtoken": "client-a-0123456789" },
+        tokens,
+        "fn",
+      )?.statusCode,
+    ).toBe(401);
+  });
+
   it("answers 401 with a WWW-Authenticate challenge otherwise", () => {
     for (const authorization of [undefined, "", "Bearer", "Bearer client-c-0123456789", "Basic client-a-0123456789"]) {
       const answer = refuseUnlessBearer(authorization === undefined ? {} : { authorization }, tokens, "fn");
