@@ -4,6 +4,6 @@
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 bash "$(dirname "$0")/../cluster/build.sh" helm >&2 || die "could not build helm"
-bin=$(ls -d "$TOOLS_DIR"/cluster/bin/helm-*/helm | sort -V | tail -n 1)
+bin=$(printf "%s\n" "$TOOLS_DIR"/cluster/bin/helm-*/helm | sort -V | tail -n 1)
 [[ -x $bin ]] || die "no helm binary under $TOOLS_DIR/cluster/bin"
 echo "$bin"
