@@ -104,7 +104,7 @@ describe("Dapr resources against the CRD schemas of Dapr 1.18", () => {
     const metadata = Object.fromEntries(component.spec.metadata.map((m) => [m.name, m.value]));
     expect(metadata).toMatchObject({
       brokers: "redpanda.redpanda:9092",
-      consumerGroup: "todo-consumers",
+      consumerGroup: "{appID}",
       authType: "none",
       // No record header becomes an HTTP header of a delivery (a poison class), keys are escaped.
       excludeHeaderMetaRegex: ".*",

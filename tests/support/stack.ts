@@ -139,11 +139,11 @@ export const waitForTopic = (
 ) => waitForRecords(stack().kafka, topic, matches, options);
 
 /**
- * Waits until schedule-reminder (consumer group todo-consumers) has processed every record now on
+ * Waits until schedule-reminder (consumer group schedule-reminder: its app-id) has processed every record now on
  * task-events: after that, what it did not write to the database, it never will.
  */
 export const consumerCaughtUp = async () => {
-  if (!(await consumedToEnd(stack().kafka, "todo-consumers", "task-events", 30_000))) {
+  if (!(await consumedToEnd(stack().kafka, "schedule-reminder", "task-events", 30_000))) {
     throw new Error("schedule-reminder did not process task-events to its end within 30 s");
   }
 };

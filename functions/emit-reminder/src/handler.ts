@@ -17,6 +17,7 @@ import {
   refuseUnlessFromSidecar,
   refused,
   throwUnlessOk,
+  validTraceparent,
   type FunctionResponse,
   type Handler,
   type Logger,
@@ -104,7 +105,7 @@ export function createHandler({ settings, store, publisher, clock, sleep, log }:
     for (let early = 0; ;) {
       const reminder = await store.find(trigger.task_id);
       const judged = judgeTrigger(reminder, trigger, clock(), settings.ORPHAN_AFTER_MS);
-      if (judged.verdict === "fire") return fireClaimed(reminder!, "trigger");
+      if (judged.verdict === "fire") return fireClaimed(reminder!, "trigger", validTraceparent(trigger.traceparent));
       if (judged.verdict === "wait" && waitedMs + judged.waitMs <= settings.MAX_WAIT_AHEAD_MS) {
         waitedMs += judged.waitMs;
         await sleep(judged.waitMs);
@@ -132,14 +133,18 @@ export function createHandler({ settings, store, publisher, clock, sleep, log }:
    * help. A version someone else holds is theirs to fire: a job trigger asks to be retried (it then
    * finds the version SENT, or, if the holder crashed, the claim run out); the sweep moves on.
    */
-  async function fireClaimed(reminder: ReminderState, by: "trigger" | "sweep"): Promise<FunctionResponse> {
+  async function fireClaimed(
+    reminder: ReminderState,
+    by: "trigger" | "sweep",
+    traceparent?: string,
+  ): Promise<FunctionResponse> {
     if (!(await store.claim(reminder.taskId, reminder.version, settings.FIRE_CLAIM_LEASE_MS))) {
       metrics.triggers.inc({ verdict: "taken" });
       log.info({ task_id: reminder.taskId, version: reminder.version, by }, "already being fired");
       return problem(503, "reminder being fired", { retryAfterSeconds: 2 });
     }
     const event = reminderDueEvent(reminder);
-    throwUnlessOk(await publishEvent(publisher, event, settings.PUBSUB_NAME), "ReminderDue not published");
+    throwUnlessOk(await publishEvent(publisher, event, settings.PUBSUB_NAME, traceparent), "ReminderDue not published");
     const firedAt = clock();
     const marked = await store.markSent(reminder.taskId, reminder.version, firedAt);
     const latenessMs = firedAt.getTime() - reminder.remindAt!.getTime();

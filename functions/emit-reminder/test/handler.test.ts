@@ -69,6 +69,13 @@ describe("emit-reminder", () => {
     expect(store.rows.get("t1")?.status).toBe("SENT");
   });
 
+  it("continues the trace of the event that armed the reminder", async () => {
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    stored("t1", clock.now());
+    await trigger("t1", 1, { traceparent });
+    expect(sidecar.published[0]?.traceparent).toBe(traceparent);
+  });
+
   it("holds a trigger that came ahead of the reminder time until the time, then fires: never early", async () => {
     const remindAt = after(clock.now(), 10 * SECOND);
     stored("t1", remindAt);

@@ -73,7 +73,7 @@ export function createHandler({ settings, store, jobs, deadLetters, retrying, cl
         event.value.event_id,
         taskId,
         (current) => decide(current, event.value),
-        triggerUpdater(jobs, taskId, settings, clock),
+        triggerUpdater(jobs, taskId, settings, clock, event.traceparent ?? delivery.value.traceparent),
       );
       retrying.settled(origin);
       if (applied.duplicate) eventLog.info("duplicate event: nothing changed");

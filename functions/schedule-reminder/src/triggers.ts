@@ -15,26 +15,44 @@ export type JobTiming = Pick<
  * all its retries at once (seen with Dapr 1.18: 1 800 retries in 5 s) and a past reminder armed in
  * a transaction that has not committed yet would be given up.
  */
-export function reminderJob(taskId: string, at: Date, version: number, timing: JobTiming, now: Date): Job {
+export function reminderJob(
+  taskId: string,
+  at: Date,
+  version: number,
+  timing: JobTiming,
+  now: Date,
+  traceparent?: string,
+): Job {
+  const data = { task_id: taskId, version, remind_at: at.toISOString(), armed_at: now.toISOString() };
   return {
     dueTime: new Date(Math.max(at.getTime() - timing.REMINDER_WAKE_AHEAD_MS, now.getTime())),
-    data: { task_id: taskId, version, remind_at: at.toISOString(), armed_at: now.toISOString() },
+    data: traceparent === undefined ? data : { ...data, traceparent },
     retry: { intervalMs: timing.REMINDER_JOB_RETRY_INTERVAL_MS, maxRetries: timing.REMINDER_JOB_MAX_RETRIES },
   };
 }
 
 /**
- * Arms, moves or cancels the task's job on emit-reminder's sidecar. Runs inside the store's
+ * Arms, moves or cancels the task's job on emit-reminder's sidecar, carrying the trace context of
+ * the event that armed it (the ReminderDue continues that trace). Runs inside the store's
  * transaction: if the scheduler refuses, nothing is saved, and the error says whether trying
  * again can help (a 5xx or no answer) or not (a 4xx: the job itself is refused).
  */
-export function triggerUpdater(scheduler: JobScheduler, taskId: string, timing: JobTiming, clock: () => Date) {
+export function triggerUpdater(
+  scheduler: JobScheduler,
+  taskId: string,
+  timing: JobTiming,
+  clock: () => Date,
+  traceparent?: string,
+) {
   return async ({ trigger }: Decision): Promise<void> => {
     if (trigger.action === "none") return;
     const name = reminderJobName(taskId);
     const outcome =
       trigger.action === "schedule"
-        ? await scheduler.scheduleJob(name, reminderJob(taskId, trigger.at, trigger.version, timing, clock()))
+        ? await scheduler.scheduleJob(
+            name,
+            reminderJob(taskId, trigger.at, trigger.version, timing, clock(), traceparent),
+          )
         : await scheduler.deleteJob(name);
     throwUnlessOk(outcome, `job ${trigger.action}`);
   };

@@ -60,10 +60,11 @@ const updated = (eventId: string, taskId: string, changes: Record<string, unknow
   event(eventId, { event_type: "TaskUpdated", task_id: taskId, changes });
 
 /** Delivers a record as daprd does: its bytes in Dapr's wrapper, with the app API token. */
-function deliver(record: unknown, key = "t1", token = APP_TOKEN) {
+function deliver(record: unknown, key = "t1", token = APP_TOKEN, extraHeaders: Record<string, string> = {}) {
   const bytes = Buffer.from(typeof record === "string" ? record : JSON.stringify({ specversion: "1.0", data: record }));
   const request = daprDelivery(bytes, { topic: "task-events", partition: 0, offset: offset++, key });
-  return handle(requestContext({ headers: { ...request.headers, "dapr-api-token": token }, body: request.body }));
+  const headers = { ...request.headers, "dapr-api-token": token, ...extraHeaders };
+  return handle(requestContext({ headers, body: request.body }));
 }
 const verdict = async (record: unknown, key?: string) =>
   ((await deliver(record, key)).body as { status: string }).status;
@@ -78,6 +79,20 @@ describe("schedule-reminder", () => {
       data: { task_id: "t1", version: 1, armed_at: clock.now().toISOString() },
       retry: { intervalMs: 2_000, maxRetries: 1_800 },
     });
+  });
+
+  it("carries the record's trace context into the job (else the delivery's), for the ReminderDue to continue", async () => {
+    const recordTrace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const deliveryTrace = "00-11111111111111111111111111111111-2222222222222222-01";
+    const record = JSON.stringify({
+      specversion: "1.0",
+      traceparent: recordTrace,
+      data: created("e1", "t1", after(clock.now(), DAY)),
+    });
+    await deliver(record, "t1", APP_TOKEN, { traceparent: deliveryTrace });
+    expect(jobs.jobs.get("reminder-t1")?.data).toMatchObject({ traceparent: recordTrace });
+    await deliver(created("e2", "t2", after(clock.now(), DAY)), "t2", APP_TOKEN, { traceparent: deliveryTrace });
+    expect(jobs.jobs.get("reminder-t2")?.data).toMatchObject({ traceparent: deliveryTrace });
   });
 
   it("moves and cancels the job as the task changes", async () => {

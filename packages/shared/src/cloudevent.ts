@@ -12,6 +12,7 @@ import {
 } from "./contracts/events.ts";
 import { Timestamp } from "./contracts/task.ts";
 import { fail, ok, refuse, type Issue, type Result } from "./problem.ts";
+import { validTraceparent } from "./trace-context.ts";
 
 /** An HTTP request as the function runtime hands it over. */
 export interface HttpMessage {
@@ -28,7 +29,6 @@ export interface ReceivedEvent<E extends AnyEvent = AnyEvent> {
 const STRUCTURED = "application/cloudevents+json";
 const BATCH = "application/cloudevents-batch+json";
 const MAX_NESTING = 32;
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 /** A producer clock may run this far ahead of ours; further is a broken clock, refused. */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
 /** Where each envelope field comes from, to name the CloudEvent attribute when it is invalid. */
@@ -140,8 +140,7 @@ export function parseCloudEvent(
   if (ce.subject !== undefined && ce.subject !== taskIdOf(event)) {
     return fail({ path: "subject", message: `must equal the task id "${taskIdOf(event)}"` });
   }
-  const traceparent = headers["traceparent"] ?? stringExtension(ce, "traceparent");
-  return ok({ event, traceparent: traceparent && TRACEPARENT.test(traceparent) ? traceparent : undefined });
+  return ok({ event, traceparent: validTraceparent(headers["traceparent"] ?? stringExtension(ce, "traceparent")) });
 }
 
 /** The producer's `time`: RFC 3339 with an offset, and not from a clock running far ahead of ours. */

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { READABLE_SCHEMA_VERSIONS } from "./contracts/events.ts";
 import { zodIssues } from "./cloudevent.ts";
 import { fail, ok, type FunctionResponse, type Issue, type Result } from "./problem.ts";
+import { validTraceparent } from "./trace-context.ts";
 
 /** Dapr's pub/sub contract for HTTP subscribers: always 200, the verdict in the body. */
 export type DeliveryStatus = "SUCCESS" | "RETRY" | "DROP";
@@ -17,6 +18,11 @@ export interface DaprDelivery {
   readonly key: string | undefined;
   /** `topic/partition@offset`, for logs and dead letters. */
   readonly origin: string;
+  /**
+   * The trace context daprd delivered it with, if any. For a raw payload daprd cannot read the
+   * record's own trace context and starts a new trace: the record's is in parseRecord's answer.
+   */
+  readonly traceparent: string | undefined;
 }
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -46,7 +52,12 @@ export function unwrapDaprDelivery(body: unknown, headers: Headers): Result<Dapr
     }
   };
   const origin = `${unescaped("__topic") ?? "?"}/${unescaped("__partition") ?? "?"}@${unescaped("__offset") ?? "?"}`;
-  return ok({ record: Buffer.from(base64, "base64"), key: unescaped("__key"), origin });
+  return ok({
+    record: Buffer.from(base64, "base64"),
+    key: unescaped("__key"),
+    origin,
+    traceparent: validTraceparent(header(headers, "traceparent")),
+  });
 }
 
 /** Why a record cannot be read: its major schema version is unknown here, or it is simply invalid. */
@@ -54,9 +65,13 @@ export type RecordProblem = "unsupported schema version" | "invalid";
 
 /**
  * The record must be a structured CloudEvent whose data matches `schema`. A major schema version
- * this code does not read is named as such: the record may be valid for a newer consumer.
+ * this code does not read is named as such: the record may be valid for a newer consumer. A valid
+ * record comes with its trace context (the CloudEvent's `traceparent`, which Dapr's publish set).
  */
-export function parseRecord<T>(record: Buffer, schema: z.ZodType<T>): Result<T> & { readonly problem?: RecordProblem } {
+export function parseRecord<T>(
+  record: Buffer,
+  schema: z.ZodType<T>,
+): Result<T> & { readonly problem?: RecordProblem; readonly traceparent?: string } {
   const value = safeJson(record.toString("utf8"));
   if (typeof value !== "object" || value === null) {
     return { ...fail({ path: "record", message: "the Kafka record is not a JSON object" }), problem: "invalid" };
@@ -73,7 +88,9 @@ export function parseRecord<T>(record: Buffer, schema: z.ZodType<T>): Result<T> 
     };
   }
   const parsed = schema.safeParse(data);
-  return parsed.success ? ok(parsed.data) : { ...fail(...zodIssues(parsed.error, "data")), problem: "invalid" };
+  if (!parsed.success) return { ...fail(...zodIssues(parsed.error, "data")), problem: "invalid" };
+  const traceparent = validTraceparent((value as { traceparent?: unknown }).traceparent);
+  return traceparent === undefined ? ok(parsed.data) : { ...ok(parsed.data), traceparent };
 }
 
 export const describeIssues = (issues: readonly Issue[]): string =>

@@ -18,3 +18,4 @@ export * from "./publishing.ts";
 export * from "./reminder-timing.ts";
 export * from "./retrying-records.ts";
 export * from "./settings.ts";
+export * from "./trace-context.ts";

@@ -57,8 +57,3 @@ export function createLogger(service: string, level: string): Logger {
     bufferedStdout(),
   );
 }
-
-/** The trace id inside a W3C traceparent (`00-<trace-id>-<span-id>-<flags>`). */
-export function traceIdOf(traceparent: string | undefined): string | undefined {
-  return traceparent?.split("-")[1];
-}

@@ -22,7 +22,7 @@ describe("unwrapDaprDelivery", () => {
     const result = unwrapDaprDelivery(delivery("hello"), kafkaHeaders);
     expect(result).toEqual({
       ok: true,
-      value: { record: Buffer.from("hello"), key: "a\nb", origin: "task-events/2@41" },
+      value: { record: Buffer.from("hello"), key: "a\nb", origin: "task-events/2@41", traceparent: undefined },
     });
   });
 

@@ -9,7 +9,7 @@ describe("DeadLetters", () => {
     };
     const letters = new DeadLetters(sidecar, "kafka-deadletters", "task-events-dlq", "schedule-reminder");
     const record = Buffer.from([0xff, 0x00, 0x41]);
-    await letters.send({ record, key: "k", origin: "task-events/0@7" }, "x".repeat(5000));
+    await letters.send({ record, key: "k", origin: "task-events/0@7", traceparent: undefined }, "x".repeat(5000));
     expect(sent).toEqual([
       {
         pubsub: "kafka-deadletters",
