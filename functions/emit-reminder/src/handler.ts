@@ -22,6 +22,7 @@ import {
   type Handler,
   type Logger,
   type Publisher,
+  type Tracing,
 } from "@todo/shared";
 import { metrics } from "./metrics.ts";
 import { judgeTrigger, reminderDueEvent } from "./reminder-due.ts";
@@ -51,9 +52,10 @@ export interface Dependencies {
   readonly clock: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
   readonly log: Logger;
+  readonly tracing: Tracing;
 }
 
-export function createHandler({ settings, store, publisher, clock, sleep, log }: Dependencies): Handler {
+export function createHandler({ settings, store, publisher, clock, sleep, log, tracing }: Dependencies): Handler {
   return async (context) => {
     const notFromSidecar = refuseUnlessFromSidecar(context.headers, settings.APP_API_TOKEN);
     if (notFromSidecar) return refused(notFromSidecar, "authentication");
@@ -71,7 +73,10 @@ export function createHandler({ settings, store, publisher, clock, sleep, log }:
         "unreadable-trigger",
       );
     }
-    return answerFailures(fireIfCurrent(trigger.data));
+    const parent = validTraceparent(trigger.data.traceparent);
+    return tracing.inSpan("fire reminder", "consumer", parent, (traceparent) =>
+      answerFailures(fireIfCurrent(trigger.data, traceparent)),
+    );
   };
 
   /**
@@ -100,12 +105,12 @@ export function createHandler({ settings, store, publisher, clock, sleep, log }:
    * database (a past reminder's job fires at once, and can beat the commit that armed it) looks
    * again a few times, briefly, before it asks the scheduler to retry.
    */
-  async function fireIfCurrent(trigger: ReminderTrigger): Promise<FunctionResponse> {
+  async function fireIfCurrent(trigger: ReminderTrigger, traceparent?: string): Promise<FunctionResponse> {
     let waitedMs = 0;
     for (let early = 0; ;) {
       const reminder = await store.find(trigger.task_id);
       const judged = judgeTrigger(reminder, trigger, clock(), settings.ORPHAN_AFTER_MS);
-      if (judged.verdict === "fire") return fireClaimed(reminder!, "trigger", validTraceparent(trigger.traceparent));
+      if (judged.verdict === "fire") return fireClaimed(reminder!, "trigger", traceparent);
       if (judged.verdict === "wait" && waitedMs + judged.waitMs <= settings.MAX_WAIT_AHEAD_MS) {
         waitedMs += judged.waitMs;
         await sleep(judged.waitMs);

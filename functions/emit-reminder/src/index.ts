@@ -1,7 +1,7 @@
 /** The function as func runs it: its settings, its database, its sidecar (handler.ts holds the logic). */
 import { setTimeout as sleep } from "node:timers/promises";
 import { ReminderStore } from "@todo/reminder-store";
-import { DaprSidecar, createLogger, loadSettings, serveFunction } from "@todo/shared";
+import { DaprSidecar, createLogger, loadSettings, serveFunction, tracingFor } from "@todo/shared";
 import { SWEEP_JOB, createHandler } from "./handler.ts";
 import { SERVICE, settingsSchema } from "./settings.ts";
 
@@ -9,6 +9,7 @@ const settings = loadSettings(SERVICE, settingsSchema);
 const log = createLogger(SERVICE, settings.LOG_LEVEL);
 const store = new ReminderStore(settings.DATABASE_URL);
 const sidecar = new DaprSidecar({ endpoint: settings.DAPR_HTTP_ENDPOINT, apiToken: settings.DAPR_API_TOKEN });
+const tracing = tracingFor(SERVICE, settings);
 
 /**
  * (Re)creates the recurring sweep job, first due now: so each start also sweeps. The sidecar may
@@ -32,8 +33,9 @@ export const { init, handle, readiness, shutdown } = serveFunction({
     clock: () => new Date(),
     sleep: (ms) => sleep(ms),
     log,
+    tracing,
   }),
   receivesJobTriggers: true,
   onStart: () => void ensureSweepJob(),
-  onShutdown: () => store.disconnect(),
+  onShutdown: () => Promise.all([store.disconnect(), tracing.flush()]).then(() => undefined),
 });

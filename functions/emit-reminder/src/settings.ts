@@ -10,6 +10,7 @@ import {
   reminderTimingSettings,
   secret,
   sidecarSettings,
+  tracingSettings,
   type ParsedSettings,
 } from "@todo/shared";
 
@@ -50,6 +51,8 @@ export const settingsSchema = (devMode: boolean) =>
       ...reminderTimingSettings,
       ...lifecycleSettings,
       ...loggingSettings,
+      ...tracingSettings,
+      ...tracingSettings,
     })
     .superRefine(refuseContradictingTiming);
 

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ReminderState } from "@todo/reminder-store";
+import { noTracing } from "@todo/shared";
 import { FakeReminderStore, FakeSidecar, fakeClock, requestContext, silentLog } from "../../../tests/support/fakes.ts";
 import { DAY, MINUTE, SECOND, after } from "../../../tests/support/clock.ts";
 import { metricValue } from "../../../tests/support/metrics.ts";
@@ -25,7 +26,15 @@ beforeEach(() => {
   clock = fakeClock();
   store = new FakeReminderStore(clock.now);
   sidecar = new FakeSidecar();
-  handle = createHandler({ settings, store, publisher: sidecar, clock: clock.now, sleep: clock.sleep, log: silentLog });
+  handle = createHandler({
+    settings,
+    store,
+    publisher: sidecar,
+    clock: clock.now,
+    sleep: clock.sleep,
+    log: silentLog,
+    tracing: noTracing,
+  });
 });
 
 /** A stored reminder of task `taskId`, PENDING at `remindAt`, version `version`. */

@@ -17,6 +17,7 @@ import {
   type Logger,
   type Publisher,
   type ReceivedEvent,
+  type Tracing,
 } from "@todo/shared";
 import { metrics } from "./metrics.ts";
 import { SERVICE, type Settings } from "./settings.ts";
@@ -28,9 +29,10 @@ export interface Dependencies {
   readonly publisher: Publisher;
   readonly clock: () => Date;
   readonly log: Logger;
+  readonly tracing: Tracing;
 }
 
-export function createHandler({ settings, publisher, clock, log }: Dependencies): Handler {
+export function createHandler({ settings, publisher, clock, log, tracing }: Dependencies): Handler {
   return async (context) => {
     if (context.method !== "POST") {
       const detail = `${context.method} is not supported`;
@@ -45,7 +47,8 @@ export function createHandler({ settings, publisher, clock, log }: Dependencies)
       const answer = problem(received.status ?? 400, "invalid task event", { issues: received.issues });
       return refused(answer, received.issues[0]?.path.split(".")[0] ?? "invalid");
     }
-    return publish(received.value);
+    const { event, traceparent } = received.value;
+    return tracing.inSpan("publish task event", "server", traceparent, (ours) => publish({ event, traceparent: ours }));
   };
 
   async function publish({ event, traceparent }: ReceivedEvent): Promise<FunctionResponse> {

@@ -5,6 +5,7 @@ import {
   name,
   secretList,
   sidecarSettings,
+  tracingSettings,
   type ParsedSettings,
 } from "@todo/shared";
 
@@ -20,6 +21,7 @@ export const settingsSchema = (devMode: boolean) =>
     PUBSUB_NAME: name("kafka-pubsub").describe("the Dapr pub/sub component the events are published through"),
     ...lifecycleSettings,
     ...loggingSettings,
+    ...tracingSettings,
   });
 
 export type Settings = ParsedSettings<ReturnType<typeof settingsSchema>>;

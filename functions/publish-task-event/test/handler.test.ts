@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { binaryEvent, structuredEvent, taskPayload, type CloudEventRequest } from "../../../tests/support/fixtures.ts";
+import { noTracing } from "@todo/shared";
 import { FakeSidecar, fakeClock, requestContext, silentLog } from "../../../tests/support/fakes.ts";
 import { MINUTE, fromNow } from "../../../tests/support/clock.ts";
 import { metricValue } from "../../../tests/support/metrics.ts";
@@ -12,7 +13,7 @@ let handle: ReturnType<typeof createHandler>;
 
 beforeEach(() => {
   sidecar = new FakeSidecar();
-  handle = createHandler({ settings, publisher: sidecar, clock: fakeClock().now, log: silentLog });
+  handle = createHandler({ settings, publisher: sidecar, clock: fakeClock().now, log: silentLog, tracing: noTracing });
 });
 
 const invoke = (request: CloudEventRequest, authorization = `Bearer ${CLIENT_TOKEN}`, method = "POST") =>
@@ -85,6 +86,7 @@ describe("publish-task-event", () => {
       publisher: sidecar,
       clock: fakeClock().now,
       log: silentLog,
+      tracing: noTracing,
     });
     const request = binaryEvent("TaskDeleted", "e5", { user_id: "u", task_id: "t" });
     expect(await open(requestContext({ headers: request.headers, body: request.body }))).toMatchObject({
@@ -111,6 +113,7 @@ describe("publish-task-event", () => {
       publisher: sidecar,
       clock: fakeClock(fromNow(-10 * MINUTE)).now,
       log: silentLog,
+      tracing: noTracing,
     });
     const request = binaryEvent(
       "TaskDeleted",

@@ -25,6 +25,8 @@ import {
   type JobScheduler,
   type Logger,
   type RetryingRecords,
+  type TaskEvent,
+  type Tracing,
 } from "@todo/shared";
 import { decide, type Decision } from "./decide.ts";
 import { metrics } from "./metrics.ts";
@@ -40,11 +42,13 @@ export interface Dependencies {
   readonly retrying: RetryingRecords;
   readonly clock: () => Date;
   readonly log: Logger;
+  readonly tracing: Tracing;
 }
 
 type DeadLetterKind = "invalid" | "unsupported-version" | "refused";
 
-export function createHandler({ settings, store, jobs, deadLetters, retrying, clock, log }: Dependencies): Handler {
+export function createHandler(deps: Dependencies): Handler {
+  const { settings, store, jobs, deadLetters, retrying, clock, log, tracing } = deps;
   return async (context) => {
     const notFromSidecar = refuseUnlessFromSidecar(context.headers, settings.APP_API_TOKEN);
     if (notFromSidecar) return refused(notFromSidecar, "authentication");
@@ -61,31 +65,34 @@ export function createHandler({ settings, store, jobs, deadLetters, retrying, cl
         : deadLetter(delivery.value, "invalid", `invalid task event: ${reason}`);
     }
 
-    const taskId = taskIdOf(event.value);
-    const { origin } = delivery.value;
-    const eventLog = log.child({
-      event_id: event.value.event_id,
-      correlation_id: event.value.correlation_id,
-      task_id: taskId,
-    });
+    const parent = event.traceparent ?? delivery.value.traceparent;
+    return tracing.inSpan("apply task event", "consumer", parent, (traceparent) =>
+      apply(event.value, delivery.value, traceparent),
+    );
+  };
+
+  /** Applies the event once: its reminder saved and its job armed, moved or cancelled together. */
+  async function apply(event: TaskEvent, delivery: DaprDelivery, traceparent?: string): Promise<FunctionResponse> {
+    const taskId = taskIdOf(event);
+    const eventLog = log.child({ event_id: event.event_id, correlation_id: event.correlation_id, task_id: taskId });
     try {
       const applied = await store.applyOnce<Decision>(
-        event.value.event_id,
+        event.event_id,
         taskId,
-        (current) => decide(current, event.value),
-        triggerUpdater(jobs, taskId, settings, clock, event.traceparent ?? delivery.value.traceparent),
+        (current) => decide(current, event),
+        triggerUpdater(jobs, taskId, settings, clock, traceparent),
       );
-      retrying.settled(origin);
+      retrying.settled(delivery.origin);
       if (applied.duplicate) eventLog.info("duplicate event: nothing changed");
       else eventLog.info({ reason: applied.decision.reason, trigger: applied.decision.trigger }, "reminder updated");
       return answer("SUCCESS");
     } catch (error) {
       const failure = classifyFailure(error);
-      if (failure.kind === "permanent") return deadLetter(delivery.value, "refused", failure.reason);
-      retrying.failed(origin, failure.reason, failure.hint);
+      if (failure.kind === "permanent") return deadLetter(delivery, "refused", failure.reason);
+      retrying.failed(delivery.origin, failure.reason, failure.hint);
       return answer("RETRY");
     }
-  };
+  }
 
   /** The record can never be applied: to the dead-letter topic with the reason, and move on. */
   async function deadLetter(delivery: DaprDelivery, kind: DeadLetterKind, reason: string): Promise<FunctionResponse> {

@@ -1,6 +1,14 @@
 /** The function as func runs it: its settings, its database, its sidecars (handler.ts holds the logic). */
 import { ReminderStore } from "@todo/reminder-store";
-import { DaprSidecar, DeadLetters, RetryingRecords, createLogger, loadSettings, serveFunction } from "@todo/shared";
+import {
+  DaprSidecar,
+  DeadLetters,
+  RetryingRecords,
+  createLogger,
+  loadSettings,
+  serveFunction,
+  tracingFor,
+} from "@todo/shared";
 import { createHandler } from "./handler.ts";
 import { exposeRetryingRecords } from "./metrics.ts";
 import { SERVICE, settingsSchema } from "./settings.ts";
@@ -12,6 +20,7 @@ const store = new ReminderStore(settings.DATABASE_URL);
 const ownSidecar = new DaprSidecar({ endpoint: settings.DAPR_HTTP_ENDPOINT, apiToken: settings.DAPR_API_TOKEN });
 const retrying = new RetryingRecords(log, clock);
 exposeRetryingRecords(retrying);
+const tracing = tracingFor(SERVICE, settings);
 
 export const { init, handle, readiness, shutdown } = serveFunction({
   log,
@@ -27,6 +36,7 @@ export const { init, handle, readiness, shutdown } = serveFunction({
     retrying,
     clock,
     log,
+    tracing,
   }),
-  onShutdown: () => store.disconnect(),
+  onShutdown: () => Promise.all([store.disconnect(), tracing.flush()]).then(() => undefined),
 });

@@ -9,6 +9,7 @@ import {
   reminderTimingSettings,
   secret,
   sidecarSettings,
+  tracingSettings,
   type ParsedSettings,
 } from "@todo/shared";
 
@@ -36,6 +37,8 @@ export const settingsSchema = (devMode: boolean) =>
       ...reminderTimingSettings,
       ...lifecycleSettings,
       ...loggingSettings,
+      ...tracingSettings,
+      ...tracingSettings,
     })
     .superRefine(refuseContradictingTiming);
 

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { RetryingRecords, type DaprDelivery, type SidecarOutcome } from "@todo/shared";
 import { daprDelivery, taskPayload } from "../../../tests/support/fixtures.ts";
+import { noTracing } from "@todo/shared";
 import { FakeReminderStore, FakeSidecar, fakeClock, requestContext, silentLog } from "../../../tests/support/fakes.ts";
 import { DAY, HOUR, SECOND, after } from "../../../tests/support/clock.ts";
 import { metricValue } from "../../../tests/support/metrics.ts";
@@ -38,7 +39,16 @@ beforeEach(() => {
     },
   };
   retrying = new RetryingRecords(silentLog, clock.now);
-  handle = createHandler({ settings, store, jobs, deadLetters: writer, retrying, clock: clock.now, log: silentLog });
+  handle = createHandler({
+    settings,
+    store,
+    jobs,
+    deadLetters: writer,
+    retrying,
+    clock: clock.now,
+    log: silentLog,
+    tracing: noTracing,
+  });
 });
 
 /** A task event as it travels on task-events (CloudEvent data). */

@@ -19,3 +19,4 @@ export * from "./reminder-timing.ts";
 export * from "./retrying-records.ts";
 export * from "./settings.ts";
 export * from "./trace-context.ts";
+export * from "./tracing.ts";
