@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -8,7 +9,8 @@ import {
   localStackEnvironment,
   type Environment,
   type FunctionName,
-} from "./settings.ts";
+} from "../../hack/settings/deployments.ts";
+import { renderConfiguration } from "../../hack/docs/configuration.ts";
 import { ROOT, brokenCopy, readYaml } from "./support.ts";
 
 const funcYaml = (fn: FunctionName) => join(ROOT, "functions", fn, "func.yaml");
@@ -85,5 +87,11 @@ describe("settings: one definition, checked everywhere they are set", () => {
     expect(deploymentProblems(contradicting)).toContainEqual(
       expect.stringMatching(/^emit-reminder: REMINDER_WAKE_AHEAD_MS: jobs due 45000 ms ahead/),
     );
+  });
+});
+
+describe("docs/configuration.md", () => {
+  it("is generated from the settings' definitions and up to date (npm run docs)", async () => {
+    expect(readFileSync(join(ROOT, "docs", "configuration.md"), "utf8")).toBe(await renderConfiguration());
   });
 });

@@ -19,7 +19,7 @@ export const reminderTimingSettings = {
     "a failed job trigger (database or broker down) is retried this often",
   ),
   REMINDER_JOB_MAX_RETRIES: positiveCount(1_800).describe(
-    "... this many times (2 s x 1 800 = an hour); after that the reminder sweep is the backstop",
+    "how many times a failed job trigger is retried (2 s x 1 800: an hour); after that the reminder sweep is the backstop",
   ),
   ORPHAN_AFTER_MS: milliseconds(60_000).describe(
     "a trigger still ahead of the database this long after it first fired is given up (its transaction never committed); must be shorter than the retries",

@@ -4,15 +4,18 @@
  * references there; they are read here as placeholder secrets of the right form.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { z } from "zod";
 import { RUNTIME_VARIABLES, reminderTimingSettings, type SettingsSchema } from "@todo/shared";
 import { settingsSchema as publishSettings } from "../../functions/publish-task-event/src/settings.ts";
 import { settingsSchema as scheduleSettings } from "../../functions/schedule-reminder/src/settings.ts";
 import { settingsSchema as emitSettings } from "../../functions/emit-reminder/src/settings.ts";
-import { ROOT, readYaml } from "./support.ts";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+const readYaml = (path: string): unknown => parse(readFileSync(path, "utf8"));
 
 export const FUNCTIONS = ["publish-task-event", "schedule-reminder", "emit-reminder"] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
