@@ -2,7 +2,7 @@
 // once they are fixed. Each dead letter carries why it is there (record headers dlq-reason,
 // dlq-origin, dlq-consumer). Replays are idempotent: a record keeps its key and its event_id, and
 // schedule-reminder applies each event_id once, so replaying twice changes nothing more. A replay
-// is a new event at the end of its partition: under the order rule (README "Order") it applies
+// is a new event at the end of its partition: under the order rule (docs/architecture.md) it applies
 // after everything already there, and a replayed create of a deleted task still changes nothing.
 //
 //   npm run dlq -- list

@@ -1,4 +1,4 @@
-# Where each piece of the local stack listens (all on 127.0.0.1). Sourced by stack.sh; the tests
+# Where each process of the local stack listens (all on 127.0.0.1). Sourced by stack.sh; the tests
 # read the same values from stack.json, which `stack.sh up` writes. STACK_PORT_OFFSET moves a whole
 # stack (test.sh runs its own stack beside the user's, 1000 ports up).
 # shellcheck shell=bash disable=SC2034  # the variables are for the script that sources this file

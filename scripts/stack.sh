@@ -6,7 +6,7 @@
 #                                       bundle changed since it started is restarted)
 #   scripts/stack.sh down               stop everything (data stays)
 #   scripts/stack.sh status             what runs, where it listens, where it logs
-#   scripts/stack.sh start|stop|kill PIECE   one piece (kafka, postgres, scheduler,
+#   scripts/stack.sh start|stop|kill PROCESS   one process (kafka, postgres, scheduler,
 #                                       <function>, <function>-dapr); used by the fault tests
 #   scripts/stack.sh reset              down, then forget all data
 #   scripts/stack.sh function-env FN    FN's environment as the stack gives it (for the benchmark)
@@ -42,7 +42,7 @@ spawn() {
   echo $! >"$(pidfile "$name")"
 }
 
-# Waits until CHECK succeeds; on timeout names the piece and its log, then fails. The check must be
+# Waits until CHECK succeeds; on timeout names the process and its log, then fails. The check must be
 # answered by our process: one that died (the port taken by another) fails, even if something answers.
 wait_for() {
   local name=$1 seconds=$2; shift 2
@@ -56,12 +56,12 @@ wait_for() {
   done
 }
 
-# A piece's port taken by a process that is not ours (another checkout's stack, say) would answer
+# A process's port taken by a process that is not ours (another checkout's stack, say) would answer
 # its health check: refuse to start instead, and say who holds it.
 port_free() {
-  local port=$1 piece=$2
+  local port=$1 process=$2
   if port_open "$port"; then
-    die "$piece: port $port is in use by another process ($(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n 1)); stop it, or move this stack with STACK_PORT_OFFSET"
+    die "$process: port $port is in use by another process ($(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n 1)); stop it, or move this stack with STACK_PORT_OFFSET"
   fi
 }
 
@@ -275,53 +275,53 @@ start_function() {
   wait_for "$fn" 30 http_ok "http://127.0.0.1:$(fn_port "$fn")/health/liveness"
 }
 
-# --- Pieces ------------------------------------------------------------------------------------
+# --- Processes ------------------------------------------------------------------------------------
 is_function() { [[ " ${FUNCTIONS[*]} " == *" $1 "* ]]; }
 
-start_piece() {
-  local piece=$1
-  if running "$piece"; then
+start_process() {
+  local process=$1
+  if running "$process"; then
     # A function keeps running only on the bundle it started with: never test a stale build.
-    if is_function "$piece" && [[ "$(cat "$RUN/$piece.bundle" 2>/dev/null)" != "$(bundle_hash "$piece")" ]]; then
-      log "$piece: its bundle changed since it started; restarting it"
-      stop_piece "$piece"
+    if is_function "$process" && [[ "$(cat "$RUN/$process.bundle" 2>/dev/null)" != "$(bundle_hash "$process")" ]]; then
+      log "$process: its bundle changed since it started; restarting it"
+      stop_process "$process"
     else
       return 0
     fi
   fi
-  case $piece in
+  case $process in
     kafka) port_free "$KAFKA_PORT" kafka; start_kafka ;;
     postgres) [[ -n ${EXTERNAL_DATABASE:-} ]] || { port_free "$PG_PORT" postgres; start_postgres; }; migrate ;;
     scheduler) port_free "$SCHEDULER_PORT" scheduler; start_scheduler ;;
-    *-dapr) port_free "$(dapr_http_port "${piece%-dapr}")" "$piece"; start_daprd "${piece%-dapr}" ;;
-    *) is_function "$piece" || die "unknown piece '$piece'"; port_free "$(fn_port "$piece")" "$piece"; start_function "$piece" ;;
+    *-dapr) port_free "$(dapr_http_port "${process%-dapr}")" "$process"; start_daprd "${process%-dapr}" ;;
+    *) is_function "$process" || die "unknown process '$process'"; port_free "$(fn_port "$process")" "$process"; start_function "$process" ;;
   esac
 }
 
-stop_piece() {
-  local piece=$1 signal=${2:-TERM} f pid
-  f=$(pidfile "$piece")
+stop_process() {
+  local process=$1 signal=${2:-TERM} f pid
+  f=$(pidfile "$process")
   [[ -f $f ]] || return 0
   pid=$(cat "$f")
   # PostgreSQL's fast shutdown is SIGINT (SIGTERM waits for every client to disconnect).
-  [[ $piece == postgres && $signal == TERM ]] && signal=INT
+  [[ $process == postgres && $signal == TERM ]] && signal=INT
   # Processes run in their own session: signal the whole group (java, node, postgres and children).
   kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || true
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$f" "$RUN/$piece.bundle"
+  rm -f "$f" "$RUN/$process.bundle"
 }
 
 # Order matters: infrastructure, then each function before its sidecar (daprd probes the app).
-ALL_PIECES=(kafka postgres scheduler)
-for fn in "${FUNCTIONS[@]}"; do ALL_PIECES+=("$fn" "$fn-dapr"); done
+ALL_PROCESSES=(kafka postgres scheduler)
+for fn in "${FUNCTIONS[@]}"; do ALL_PROCESSES+=("$fn" "$fn-dapr"); done
 
 status() {
-  printf '%-26s %-8s %-28s %s\n' PIECE STATE LISTENS LOG
-  local piece
-  for piece in "${ALL_PIECES[@]}"; do
-    printf '%-26s %-8s %-28s %s\n' "$piece" "$(running "$piece" && echo up || echo down)" \
-      "$(listens "$piece")" "$LOGS/$piece.log"
+  printf '%-26s %-8s %-28s %s\n' PROCESS STATE LISTENS LOG
+  local process
+  for process in "${ALL_PROCESSES[@]}"; do
+    printf '%-26s %-8s %-28s %s\n' "$process" "$(running "$process" && echo up || echo down)" \
+      "$(listens "$process")" "$LOGS/$process.log"
   done
   echo "DATABASE_URL=$DATABASE_URL"
 }
@@ -364,15 +364,15 @@ EOF
 
 case ${1:-} in
   up)
-    for piece in "${ALL_PIECES[@]}"; do start_piece "$piece"; done
+    for process in "${ALL_PROCESSES[@]}"; do start_process "$process"; done
     write_stack_json
     status ;;
   down)
-    for ((i = ${#ALL_PIECES[@]} - 1; i >= 0; i--)); do stop_piece "${ALL_PIECES[i]}"; done ;;
+    for ((i = ${#ALL_PROCESSES[@]} - 1; i >= 0; i--)); do stop_process "${ALL_PROCESSES[i]}"; done ;;
   status) status ;;
-  start) start_piece "${2:?piece}" ;;
-  stop) stop_piece "${2:?piece}" TERM ;;
-  kill) stop_piece "${2:?piece}" KILL ;;
+  start) start_process "${2:?process}" ;;
+  stop) stop_process "${2:?process}" TERM ;;
+  kill) stop_process "${2:?process}" KILL ;;
   reset) "$0" down; rm -rf "$STATE" "$(pg_dir)" ;;
   # A function's whole environment (secrets included) as NAME=value lines, for the benchmark to
   # start extra instances exactly as the stack does. To a pipe, never a file or a log.

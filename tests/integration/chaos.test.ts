@@ -4,13 +4,13 @@ import { countCopies, newTask, sendUntilAccepted, taskEventNow } from "../suppor
 import { cloudEventId, post, readTopicToEnd, sleep, stackCtl, waitForTopic } from "../support/stack.ts";
 
 /**
- * The chaos matrix: for each piece of the stack in turn, kill -9 it while a stream of task events
+ * The chaos matrix: for each process of the stack in turn, kill -9 it while a stream of task events
  * with near reminders is flowing, restart it, then check that every accepted event is on its
  * topic, every due reminder fired exactly once and no cancelled reminder fired. Records are
  * counted as they are: a second identical copy of an event (a retry after a crash, which
  * consumers de-duplicate by event_id) is reported apart from a second, different event.
  */
-const PIECES = [
+const PROCESSES = [
   "publish-task-event",
   "publish-task-event-dapr",
   "schedule-reminder",
@@ -27,7 +27,7 @@ const REMINDER_LEAD_MS = 14_000;
 const CANCEL_MARGIN_MS = 3_000;
 
 interface Row {
-  piece: string;
+  process: string;
   sent: number;
   accepted: number;
   delivered: number;
@@ -43,11 +43,11 @@ interface Row {
 }
 const matrix: Row[] = [];
 
-async function runScenario(piece: string): Promise<Row> {
+async function runScenario(process: string): Promise<Row> {
   const start = Date.now();
   const deadline = start + 30_000;
   const tasks = Array.from({ length: TASKS }, (_, i) => ({
-    ...newTask(`chaos-${piece}-${i}`),
+    ...newTask(`chaos-${process}-${i}`),
     remindAt: new Date(start + REMINDER_LEAD_MS + i * 100).toISOString(),
     cancel: i % 4 === 3,
   }));
@@ -73,9 +73,9 @@ async function runScenario(piece: string): Promise<Row> {
   });
   const chaos = (async () => {
     await sleep(800);
-    await stackCtl("kill", piece);
+    await stackCtl("kill", process);
     await sleep(2000);
-    await stackCtl("start", piece);
+    await stackCtl("start", process);
   })();
   const outcomes = await Promise.all(flows);
   await chaos;
@@ -96,7 +96,7 @@ async function runScenario(piece: string): Promise<Row> {
 
   const deliveredIds = new Set(onTopic.map(cloudEventId));
   return {
-    piece,
+    process,
     sent,
     accepted: accepted.length,
     delivered: deliveredIds.size,
@@ -112,17 +112,17 @@ async function runScenario(piece: string): Promise<Row> {
   };
 }
 
-describe("chaos matrix: kill -9 one piece at a time while events flow", () => {
+describe("chaos matrix: kill -9 one process at a time while events flow", () => {
   afterAll(async () => {
-    for (const piece of PIECES) await stackCtl("start", piece);
+    for (const process of PROCESSES) await stackCtl("start", process);
     console.log(
       "\nchaos matrix (events: sent/accepted/delivered/lost/identical copies on the topic; reminders: due/cancelled late/fired once/a second different event/identical copies/conflicting copies/cancelled in time but fired)",
     );
     console.table(matrix);
   });
 
-  it.each(PIECES)("kill -9 %s", { timeout: 120_000 }, async (piece) => {
-    const row = await runScenario(piece);
+  it.each(PROCESSES)("kill -9 %s", { timeout: 120_000 }, async (process) => {
+    const row = await runScenario(process);
     matrix.push(row);
     expect(row.accepted, "the client got every event accepted in the end").toBe(row.sent);
     expect(row.lost).toBe(0);

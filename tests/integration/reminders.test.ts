@@ -120,7 +120,7 @@ describe.concurrent(
       expect(dead[0]?.headers["dlq-origin"]).toMatch(/^task-events\/\d+@\d+$/);
     });
 
-    it("refuses an invalid event at the door, so it never reaches a consumer", async () => {
+    it("refuses an invalid event at publish-task-event, so it never reaches a consumer", async () => {
       const { taskId, eventId } = newTask("invalid");
       const answer = await post(
         "publish-task-event",
@@ -134,7 +134,7 @@ describe.concurrent(
 );
 
 /**
- * The order rule (README "Order"): events apply in the order the door accepted them (the task's
+ * The order rule (docs/architecture.md "The order rule"): events apply in the order publish-task-event accepted them (the task's
  * partition), never by the producer's clock; deletion is final.
  */
 describe.concurrent("order does not trust a producer's clock", () => {

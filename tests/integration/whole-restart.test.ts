@@ -6,7 +6,7 @@ import { consumerCaughtUp, sleep, stackAll } from "../support/stack.ts";
 /**
  * Everything stops - broker, database, scheduler, the sidecars and the functions - while reminders
  * fall due, and starts again later. At the start the scheduler fires the overdue jobs and
- * emit-reminder's sweep looks for overdue reminders at the same moment: both reach the same
+ * emit-reminder's sweep searches for overdue reminders at the same moment: both reach the same
  * versions, and each must be published once (seen on the cluster before the claims: two of three
  * reminders due during a restart were published twice). The reminders due after the start fire
  * on time.

@@ -45,7 +45,7 @@ describe("scripts/stack.sh", () => {
     expect(stackSh(ROOT, env, "stop", "postgres").status).toBe(0);
   });
 
-  it("refuses to start a piece whose port another process holds, instead of taking its answers for ours", async () => {
+  it("refuses to start a process whose port another process holds, instead of taking its answers for ours", async () => {
     const stranger = createServer();
     await new Promise<void>((resolve) => stranger.listen(19092 + 2200, "127.0.0.1", resolve));
     try {

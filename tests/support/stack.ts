@@ -39,9 +39,9 @@ export function stack(): StackInfo {
   return info;
 }
 
-/** Starts, stops or kill -9s one piece of the stack (kafka, postgres, <function>, <function>-dapr, ...). */
-export async function stackCtl(action: "start" | "stop" | "kill", piece: string): Promise<void> {
-  await promisify(execFile)(stack().stackScript, [action, piece], {
+/** Starts, stops or kill -9s one process of the stack (kafka, postgres, <function>, <function>-dapr, ...). */
+export async function stackCtl(action: "start" | "stop" | "kill", process: string): Promise<void> {
+  await promisify(execFile)(stack().stackScript, [action, process], {
     timeout: 120_000,
     env: { ...process.env, STACK_DIR: stack().stackDir },
   });

@@ -29,7 +29,7 @@ import { judgeTrigger, reminderDueEvent } from "./reminder-due.ts";
 import type { Settings } from "./settings.ts";
 
 export const SWEEP_JOB = "reminder-sweep";
-/** A trigger ahead of the database looks again this often, this many times, before a 503. */
+/** A trigger ahead of the database checks again this often, this many times, before a 503. */
 const EARLY_LOOK_EVERY_MS = 100;
 const EARLY_LOOKS = 10;
 /** Rows pruned per kind per sweep: a long backlog goes over several sweeps, in short statements. */
@@ -101,8 +101,8 @@ export function createHandler({ settings, store, publisher, clock, sleep, log, t
   /**
    * Fires the trigger's reminder if it is still the one to fire. A trigger ahead of the reminder
    * time (it woke this function from zero) waits for it, at most MAX_WAIT_AHEAD_MS in all, then
-   * looks again: the reminder may have moved or been cancelled meanwhile. A trigger ahead of the
-   * database (a past reminder's job fires at once, and can beat the commit that armed it) looks
+   * checks again: the reminder may have moved or been cancelled meanwhile. A trigger ahead of the
+   * database (a past reminder's job fires at once, and can beat the commit that armed it) checks
    * again a few times, briefly, before it asks the scheduler to retry.
    */
   async function fireIfCurrent(trigger: ReminderTrigger, traceparent?: string): Promise<FunctionResponse> {

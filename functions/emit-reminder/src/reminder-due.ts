@@ -8,7 +8,7 @@ export const PRODUCER = "/todo/emit-reminder";
  * - "fire": it is for the current version, still PENDING, and its time has come.
  * - "wait": the same, a little before its time. The job fires ahead of the reminder time
  *   (REMINDER_WAKE_AHEAD_MS in schedule-reminder), so that a function at zero is woken and warm
- *   when the time comes; it then waits `waitMs` and looks again.
+ *   when the time comes; it then waits `waitMs` and checks again.
  * - "stale": the reminder moved on (newer version, SENT or CANCELLED): nothing to do.
  * - "early": the trigger is ahead of the database. schedule-reminder creates the job inside its
  *   transaction, so a job due at once can fire before that transaction commits; answering "try

@@ -109,7 +109,7 @@ describe("emit-reminder", () => {
     expect(sidecar.published).toEqual([]);
   });
 
-  it("looks again, briefly, when the trigger beat the commit of its reminder, then asks for a retry", async () => {
+  it("checks again, briefly, when the trigger beat the commit of its reminder, then asks for a retry", async () => {
     expect(await trigger("t1", 1, { armed_at: clock.now().toISOString() })).toMatchObject({
       statusCode: 503,
       headers: { "retry-after": "2" },

@@ -1,5 +1,5 @@
 /**
- * Reminders in PostgreSQL through Prisma (driver adapter `pg`, no native engine): the one piece
+ * Reminders in PostgreSQL through Prisma (driver adapter `pg`, no native engine): the one part
  * of I/O that schedule-reminder and emit-reminder share. The decisions live in the functions;
  * this module only loads, locks and saves.
  */

@@ -43,7 +43,7 @@ const ATTRIBUTE_OF: Record<string, string> = {
  * Turns an HTTP CloudEvent (binary or structured mode) into a validated event envelope.
  * Pure: `receivedAt` stands in for the event time when the producer sent no `time`.
  *
- * The mapping (documented in README "Event contracts"): `id` -> event_id, `type` -> event_type,
+ * The mapping (documented in docs/architecture.md "Events"): `id` -> event_id, `type` -> event_type,
  * `source` -> producer, `time` -> timestamp, extension `correlationid` -> correlation_id
  * (defaults to the id), `subject` must equal the task id when given. The envelope built from
  * them is checked with the very schema the consumers apply, so what is accepted here is

@@ -11,7 +11,7 @@ import { DAY, after, fromNow } from "../../../tests/support/clock.ts";
 
 /**
  * One contract at both ends: whatever publish-task-event accepts, the consumers accept - the
- * very record the door publishes parses, with the consumers' schema, into the same event.
+ * very record publish-task-event publishes parses, with the consumers' schema, into the same event.
  */
 const NOW = fromNow();
 const TASK_TYPES = ["TaskCreated", "TaskUpdated", "TaskDeleted"] as const;
@@ -94,7 +94,7 @@ const attributes = fc.record({
   subject: mostly(fc.constant(undefined), taskId),
 });
 
-describe("door-accepted implies consumer-accepted", () => {
+describe("accepted by publish-task-event implies accepted by the consumers", () => {
   it("every event publish-task-event accepts is accepted, unchanged, by the consumers' schema", () => {
     let accepted = 0;
     fc.assert(
@@ -113,15 +113,15 @@ describe("door-accepted implies consumer-accepted", () => {
               },
               body: payload,
             };
-        const door = parseCloudEvent(message, TASK_TYPES, NOW);
-        if (!door.ok) return;
+        const entry = parseCloudEvent(message, TASK_TYPES, NOW);
+        if (!entry.ok) return;
         accepted++;
-        const record = Buffer.from(JSON.stringify(toStructuredCloudEvent(door.value.event)));
-        expect(parseRecord(record, ConsumedTaskEvent)).toEqual({ ok: true, value: door.value.event });
+        const record = Buffer.from(JSON.stringify(toStructuredCloudEvent(entry.value.event)));
+        expect(parseRecord(record, ConsumedTaskEvent)).toEqual({ ok: true, value: entry.value.event });
       }),
       { numRuns: 5000 },
     );
-    // The generators must reach both sides of the door, or the property says nothing.
+    // The generators must reach both sides of publish-task-event's checks, or the property says nothing.
     expect(accepted).toBeGreaterThan(300);
   });
 });

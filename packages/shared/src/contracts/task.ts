@@ -40,7 +40,7 @@ export const UserId = text(1, 128);
 export const Priority = z.enum(["low", "medium", "high"]);
 
 /**
- * Strict at the door, tolerant in the consumers. publish-task-event refuses a field it does not
+ * Strict where events enter, tolerant in the consumers. publish-task-event refuses a field it does not
  * know (a typo must not pass silently); a consumer ignores one, because a newer producer may add
  * optional fields before every consumer is upgraded (docs/operations.md: consumers first, then
  * producers). Both are built from the same shapes, so they can never disagree on a known field.
@@ -71,7 +71,7 @@ export const taskSchema = (strictness: Strictness) =>
   objectOf(strictness, { id: TaskId, ...taskFieldsShape, created_at: Timestamp, updated_at: Timestamp });
 
 /**
- * Changed fields only. At the door: at least one, never an unknown one. In a consumer an update
+ * Changed fields only. At publish-task-event: at least one, never an unknown one. In a consumer an update
  * may name only fields it does not know yet (a newer producer's): nothing it knows changed.
  */
 export const taskChangesSchema = (strictness: Strictness) => {
