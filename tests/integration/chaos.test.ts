@@ -27,7 +27,7 @@ const REMINDER_LEAD_MS = 14_000;
 const CANCEL_MARGIN_MS = 3_000;
 
 interface Row {
-  process: string;
+  target: string;
   sent: number;
   accepted: number;
   delivered: number;
@@ -43,11 +43,11 @@ interface Row {
 }
 const matrix: Row[] = [];
 
-async function runScenario(process: string): Promise<Row> {
+async function runScenario(target: string): Promise<Row> {
   const start = Date.now();
   const deadline = start + 30_000;
   const tasks = Array.from({ length: TASKS }, (_, i) => ({
-    ...newTask(`chaos-${process}-${i}`),
+    ...newTask(`chaos-${target}-${i}`),
     remindAt: new Date(start + REMINDER_LEAD_MS + i * 100).toISOString(),
     cancel: i % 4 === 3,
   }));
@@ -73,9 +73,9 @@ async function runScenario(process: string): Promise<Row> {
   });
   const chaos = (async () => {
     await sleep(800);
-    await stackCtl("kill", process);
+    await stackCtl("kill", target);
     await sleep(2000);
-    await stackCtl("start", process);
+    await stackCtl("start", target);
   })();
   const outcomes = await Promise.all(flows);
   await chaos;
@@ -96,7 +96,7 @@ async function runScenario(process: string): Promise<Row> {
 
   const deliveredIds = new Set(onTopic.map(cloudEventId));
   return {
-    process,
+    target,
     sent,
     accepted: accepted.length,
     delivered: deliveredIds.size,
@@ -114,15 +114,15 @@ async function runScenario(process: string): Promise<Row> {
 
 describe("chaos matrix: kill -9 one process at a time while events flow", () => {
   afterAll(async () => {
-    for (const process of PROCESSES) await stackCtl("start", process);
+    for (const target of PROCESSES) await stackCtl("start", target);
     console.log(
       "\nchaos matrix (events: sent/accepted/delivered/lost/identical copies on the topic; reminders: due/cancelled late/fired once/a second different event/identical copies/conflicting copies/cancelled in time but fired)",
     );
     console.table(matrix);
   });
 
-  it.each(PROCESSES)("kill -9 %s", { timeout: 120_000 }, async (process) => {
-    const row = await runScenario(process);
+  it.each(PROCESSES)("kill -9 %s", { timeout: 120_000 }, async (target) => {
+    const row = await runScenario(target);
     matrix.push(row);
     expect(row.accepted, "the client got every event accepted in the end").toBe(row.sent);
     expect(row.lost).toBe(0);

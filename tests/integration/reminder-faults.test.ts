@@ -16,14 +16,14 @@ describe("reminders survive a crash of emit-reminder or its sidecar around the r
     await stackCtl("start", "emit-reminder-dapr");
   });
 
-  it.each(["emit-reminder", "emit-reminder-dapr"])("kill -9 %s", async (process) => {
-    const { taskId, eventId } = newTask(`crash-${process}`);
+  it.each(["emit-reminder", "emit-reminder-dapr"])("kill -9 %s", async (target) => {
+    const { taskId, eventId } = newTask(`crash-${target}`);
     const remindAt = inMs(3000);
     await createTask(taskId, eventId("created"), remindAt);
     await sleep(2500);
-    await stackCtl("kill", process);
+    await stackCtl("kill", target);
     await sleep(2000); // the reminder comes due while it is down
-    await stackCtl("start", process);
+    await stackCtl("start", target);
     const records = await remindersAfter(taskId, Date.parse(remindAt) + 15_000);
     expect(countCopies(records)).toMatchObject({ events: 1, conflictingCopies: 0 });
     expect(records[0]?.value["data"]).toMatchObject({ event_id: `reminder-${taskId}-v1`, reminder_time: remindAt });

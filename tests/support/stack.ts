@@ -40,8 +40,8 @@ export function stack(): StackInfo {
 }
 
 /** Starts, stops or kill -9s one process of the stack (kafka, postgres, <function>, <function>-dapr, ...). */
-export async function stackCtl(action: "start" | "stop" | "kill", process: string): Promise<void> {
-  await promisify(execFile)(stack().stackScript, [action, process], {
+export async function stackCtl(action: "start" | "stop" | "kill", name: string): Promise<void> {
+  await promisify(execFile)(stack().stackScript, [action, name], {
     timeout: 120_000,
     env: { ...process.env, STACK_DIR: stack().stackDir },
   });
