@@ -11,7 +11,7 @@ import { stack } from "../tests/support/stack.ts";
 import { ROOT, type Run } from "./lib/context.ts";
 import { agent } from "./lib/http.ts";
 import { Report, loadAverage } from "./lib/report.ts";
-import { bundleScheduleReminderOnPg, untilQuiet } from "./lib/runtimes.ts";
+import { bundleScheduleReminderOnPg, stopAllOnExit, untilQuiet } from "./lib/runtimes.ts";
 import { latencyCurveSvg } from "./lib/svg.ts";
 import { scheduleReminderOnPg, storeTransaction } from "./scenarios/alternatives.ts";
 import { coldStart } from "./scenarios/cold-start.ts";
@@ -42,6 +42,7 @@ const SCENARIOS: Record<string, (run: Run) => Promise<unknown>> = {
 
 const only = process.env["BENCH_ONLY"]?.split(",").filter(Boolean);
 for (const name of only ?? []) if (!(name in SCENARIOS)) throw new Error(`BENCH_ONLY: no scenario "${name}"`);
+stopAllOnExit();
 const report = new Report();
 // Bundled before the machine is let go quiet; used by cold-start and schedule-reminder-on-pg.
 const run: Run = { report, onPgDir: bundleScheduleReminderOnPg() };

@@ -17,7 +17,7 @@ import { deleted, deletedRequest, send, toFunction } from "../lib/http.ts";
 import { openLoop } from "../lib/open-loop.ts";
 import { cpuMsBetween, cpuTicksByPiece, pieces } from "../lib/processes.ts";
 import { round } from "../lib/report.ts";
-import { functionEnv, startRuntime, stockFunctionDir, stop, untilLive } from "../lib/runtimes.ts";
+import { functionEnv, startRuntime, stockFunctionDir, stop, track, untilLive } from "../lib/runtimes.ts";
 
 interface Server {
   readonly name: string;
@@ -35,10 +35,12 @@ export async function cpuPerRequest({ report }: Run, rate: number, seconds: numb
   const nodePort = benchPort(51);
   const children: ChildProcess[] = [
     startRuntime(functionEnv("stock", stockPort), stockFunctionDir(false)),
-    spawn(process.execPath, [join(ROOT, "bench", "node-http-server.mjs")], {
-      env: functionEnv("stock", nodePort),
-      stdio: "ignore",
-    }),
+    track(
+      spawn(process.execPath, [join(ROOT, "bench", "node-http-server.mjs")], {
+        env: functionEnv("stock", nodePort),
+        stdio: "ignore",
+      }),
+    ),
   ];
   await untilLive(stockPort);
   await untilLive(nodePort);
