@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { stack } from "../tests/support/stack.ts";
-import { ROOT, type Run } from "./lib/context.ts";
+import { ROOT, portOffset, type Run } from "./lib/context.ts";
 import { agent } from "./lib/http.ts";
 import { Report, loadAverage } from "./lib/report.ts";
 import { bundleScheduleReminderOnPg, stopAllOnExit, untilQuiet } from "./lib/runtimes.ts";
@@ -84,7 +84,7 @@ const result = {
     node: process.version,
     loadAverage: report.loadAverage,
   },
-  stack: { dir: stack().stackDir, portOffset: (stack() as { portOffset?: number }).portOffset ?? 0 },
+  stack: { dir: stack().stackDir, portOffset: portOffset() },
   goals: report.goals,
   figures: report.figures,
   openLoop,

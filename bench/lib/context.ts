@@ -16,7 +16,10 @@ export const now = () => performance.now();
  * moved by the stack's port offset like every port of that stack, so that two stacks on one
  * machine (the bench's, the tests') never meet.
  */
-export const benchPort = (n: number) => 18800 + ((stack() as { portOffset?: number }).portOffset ?? 0) + n;
+export const benchPort = (n: number) => 18800 + portOffset() + n;
+
+/** How far the stack's ports are moved (STACK_PORT_OFFSET when it was brought up). */
+export const portOffset = () => (stack() as { portOffset?: number }).portOffset ?? 0;
 
 /** What the scenarios hand each other: the report, and what one scenario built for later ones. */
 export interface Run {

@@ -7,7 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sleep, stack, type FunctionName } from "../../tests/support/stack.ts";
-import { PIECES, ROOT, now } from "./context.ts";
+import { PIECES, ROOT, now, portOffset } from "./context.ts";
 import { cpuMsBetween, cpuTicksByPiece, pieces } from "./processes.ts";
 import type { Report } from "./report.ts";
 
@@ -64,7 +64,7 @@ export function functionEnv(kind: Kind, port: number): NodeJS.ProcessEnv {
       : Object.fromEntries(
           execFileSync(stack().stackScript, ["function-env", kind === ON_PG ? "schedule-reminder" : kind], {
             encoding: "utf8",
-            env: { ...process.env, STACK_DIR: stack().stackDir },
+            env: { ...process.env, STACK_DIR: stack().stackDir, STACK_PORT_OFFSET: String(portOffset()) },
           })
             .split("\n")
             .filter((line) => line.includes("="))
