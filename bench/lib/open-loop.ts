@@ -90,11 +90,14 @@ export async function openLoop(rate: number, seconds: number, send: (i: number) 
 /**
  * The highest sustained rate, searched: from `start`, doubling while sustained, then halving the
  * interval between the highest rate sustained and the lowest not, until they are within
- * `precision` of each other.
+ * `precision` of each other. A rate that fails is tried once more before it counts as failed: the
+ * machine is shared, and one burst of a neighbour's work must not cap the search.
  */
 export class RateSearch {
   private sustained = 0;
   private failed = Infinity;
+  private retry: number | undefined;
+  private readonly retried = new Set<number>();
   readonly steps: Step[] = [];
   private readonly start: number;
   private readonly precision: number;
@@ -106,16 +109,24 @@ export class RateSearch {
 
   /** The next rate to try, or undefined when the search is done. */
   next(): number | undefined {
+    if (this.retry !== undefined) return this.retry;
     if (this.failed === Infinity) return this.sustained === 0 ? this.start : this.sustained * 2;
-    if (this.sustained === 0) return this.failed / 2 < 10 ? undefined : this.failed / 2;
+    if (this.sustained === 0) return this.failed / 2 < 10 ? undefined : Math.round(this.failed / 2);
     if ((this.failed - this.sustained) / this.sustained <= this.precision) return undefined;
     return Math.round((this.sustained + this.failed) / 2);
   }
 
   record(step: Step): void {
     this.steps.push(step);
-    if (step.sustained) this.sustained = Math.max(this.sustained, step.rate);
-    else this.failed = Math.min(this.failed, step.rate);
+    this.retry = undefined;
+    if (step.sustained) {
+      this.sustained = Math.max(this.sustained, step.rate);
+    } else if (!this.retried.has(step.rate)) {
+      this.retried.add(step.rate);
+      this.retry = step.rate;
+    } else {
+      this.failed = Math.min(this.failed, step.rate);
+    }
   }
 
   /** The highest rate sustained (0 if none was). */
