@@ -8,7 +8,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 
-const MIGRATIONS = join(import.meta.dirname, "..", "prisma", "migrations");
+// MIGRATIONS_DIR: where the migrations are when this runs bundled in schedule-reminder's image
+// (cluster/migrate-job.yaml: build/migrations beside build/db-migrate.mjs).
+const MIGRATIONS = process.env.MIGRATIONS_DIR ?? join(import.meta.dirname, "..", "prisma", "migrations");
 const url = process.env.DATABASE_URL ?? "postgresql://todo@127.0.0.1:55432/todo";
 
 const client = new pg.Client({ connectionString: url });

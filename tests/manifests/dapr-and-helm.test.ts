@@ -207,20 +207,5 @@ describe("shell scripts", () => {
     expect(result).toBe("");
   });
 
-  it("cluster bring-up prints every command in --dry-run, and runs none", () => {
-    const printed = execFileSync("bash", [join(ROOT, "scripts", "cluster-up.sh"), "--dry-run"], {
-      encoding: "utf8",
-      env: { PATH: "/usr/bin:/bin" },
-    });
-    for (const step of [
-      "minikube start --cpus=2 --memory=4096",
-      "helm upgrade --install dapr dapr/dapr",
-      "redpanda/redpanda",
-      "helm upgrade --install dapr-shared",
-      "(Secret publish-task-event-clients: tokens)",
-      "func deploy --path",
-    ]) {
-      expect(printed).toContain(step);
-    }
-  });
+  // The cluster kit's scripts (hack/) and its bring-up's dry run: tests/manifests/cluster-kit.test.ts.
 });

@@ -102,7 +102,8 @@ describe("func.yaml: func's own loading and validation, and its published JSON S
       expect(func["image"], `${fn}/func.yaml`).toBeUndefined();
       expect((func["deploy"] as Record<string, unknown>)["image"], `${fn}/func.yaml`).toBeUndefined();
     }
-    const script = readFileSync(join(ROOT, "scripts", "func-deploy.sh"), "utf8");
+    const script = readFileSync(join(ROOT, "hack", "cluster", "backbone.sh"), "utf8");
+    expect(script).toMatch(/dir=\$\(function_copy "\$fn"\)/);
     expect(script).toMatch(/func deploy --path "\$dir"/);
   });
 

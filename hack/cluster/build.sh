@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds (once) and caches every Go binary of the local single-node cluster, from the Go module
-# proxy: Kubernetes, etcd, CoreDNS, Knative Serving, Traefik, the Dapr control plane, Helm, func.
-#   scripts/cluster/build.sh [component...]     (no argument: all of them)
+# Builds (once) and caches every Go binary the cluster kit needs on a machine with no internet
+# (CLUSTER_ARTIFACTS=local, hack/cluster/artifacts.sh), from the Go module proxy: minikube and its
+# storage provisioner, Kubernetes (with kubeadm), etcd, CoreDNS, crictl - what the minikube node and
+# its images hold - then Knative Serving, Traefik, the Dapr control plane, Helm and func.
+#   hack/cluster/build.sh [component...]     (no argument: all of them)
 # Each component becomes $TOOLS_DIR/cluster/bin/<component>-<version>/ with a `.complete` marker;
 # a component whose directory is complete is not built again (a second run takes seconds).
 # Build logs: $TOOLS_DIR/cluster/logs/build-<component>.log. Progress goes to stderr; stdout
@@ -10,13 +12,16 @@
 # Kubernetes' local staging replaces), so each is built from a generated wrapper module that
 # requires the release and repeats its replace/exclude/godebug lines (as scripts/install/dapr.sh).
 # Binaries are static (CGO_ENABLED=0): they go into FROM-scratch images.
-# shellcheck source=../install/common.sh
-source "$(dirname "$0")/../install/common.sh"
+# shellcheck source=../../scripts/install/common.sh
+source "$(dirname "$0")/../../scripts/install/common.sh"
+KIT=$(cd "$(dirname "$0")" && pwd)
 
 KUBERNETES_VERSION="${KUBERNETES_VERSION:-v1.34.4}"
-# The newest v3.6 patch the proxy serves (Kubernetes 1.34 was released with 3.6.4).
-ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
-COREDNS_VERSION="${COREDNS_VERSION:-v1.12.4}"
+# The etcd and CoreDNS kubeadm v1.34.4 names (registry.k8s.io/etcd:3.6.5-0, coredns:v1.12.1).
+ETCD_VERSION="${ETCD_VERSION:-v3.6.5}"
+COREDNS_VERSION="${COREDNS_VERSION:-v1.12.1}"
+MINIKUBE_VERSION="${MINIKUBE_VERSION:-v1.38.1}"
+CRICTL_VERSION="${CRICTL_VERSION:-v1.34.0}"
 KNATIVE_SERVING_VERSION="${KNATIVE_SERVING_VERSION:-v0.50.0}"
 TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.6.12}"
 # DAPR_VERSION (1.18.2, no leading v) comes from common.sh. 1.18.3 does not build from the proxy.
@@ -28,9 +33,11 @@ FUNC_ECR_LOGIN_STANDIN="${FUNC_ECR_LOGIN_STANDIN:-v0.12.0}"
 # (the module proxy does not tell it).
 KUBERNETES_GIT_COMMIT="${KUBERNETES_GIT_COMMIT:-}"
 
-COMPONENTS=(kubernetes etcd coredns knative-serving traefik dapr helm func)
-# The CoreDNS plugins compiled in. No `forward`: no DNS query may leave the machine.
-COREDNS_PLUGINS=(kubernetes cache errors health ready loadbalance log reload)
+COMPONENTS=(minikube kubernetes etcd coredns crictl knative-serving traefik dapr helm func)
+# The CoreDNS plugins compiled in: what kubeadm's and minikube's Corefile use, except `forward`
+# (and `loop`, which only guards forwarding): no DNS query may leave the machine. up.sh takes those
+# two out of the Corefile.
+COREDNS_PLUGINS=(kubernetes cache errors health ready loadbalance log reload hosts prometheus)
 
 CLUSTER_DIR="$TOOLS_DIR/cluster"
 BIN_ROOT="$CLUSTER_DIR/bin" LOG_DIR="$CLUSTER_DIR/logs" SRC_ROOT="$CLUSTER_DIR/src"
@@ -45,8 +52,10 @@ usage() {
 
 component_version() {
   case $1 in
+    minikube) echo "$MINIKUBE_VERSION" ;;
     kubernetes) echo "$KUBERNETES_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
+    crictl) echo "$CRICTL_VERSION" ;;
     coredns) echo "$COREDNS_VERSION" ;;
     knative-serving) echo "$KNATIVE_SERVING_VERSION" ;;
     traefik) echo "$TRAEFIK_VERSION" ;;
@@ -59,8 +68,10 @@ component_version() {
 
 component_binaries() {
   case $1 in
-    kubernetes) echo kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl ;;
+    minikube) echo minikube storage-provisioner ;;
+    kubernetes) echo kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kubeadm ;;
     etcd) echo etcd etcdctl ;;
+    crictl) echo crictl ;;
     coredns) echo coredns ;;
     knative-serving) echo controller webhook activator autoscaler queue ;;
     traefik) echo traefik ;;
@@ -155,10 +166,41 @@ build_kubernetes() {
 check_kubernetes() {
   local out=$1 bin
   for bin in $(component_binaries kubernetes); do
-    [[ $bin == kubectl ]] && continue
+    [[ $bin == kubectl || $bin == kubeadm ]] && continue
     expect_output "$bin" "^Kubernetes ${KUBERNETES_VERSION//./\\.}\$" "$out/$bin" --version
   done
   expect_output kubectl "Client Version: ${KUBERNETES_VERSION//./\\.}\$" "$out/kubectl" version --client
+  expect_output kubeadm "^${KUBERNETES_VERSION//./\\.}\$" "$out/kubeadm" version -o short
+}
+
+build_minikube() {
+  local out=$1 v=$MINIKUBE_VERSION
+  # `go install k8s.io/minikube/cmd/minikube@v...` is refused by the proxy (403 on the version list
+  # go install reads); a wrapper module builds it. CGO on: its in-tree KVM driver's libvirt bindings
+  # need cgo even with libvirt_dlopen (the result links glibc only).
+  write_wrapper minikube "k8s.io/minikube@$v"
+  CGO_ENABLED=1 gobuild "-X k8s.io/minikube/pkg/version.version=$v -X k8s.io/minikube/pkg/version.storageProvisionerVersion=v5" \
+    -tags libvirt_dlopen -o "$out/minikube" k8s.io/minikube/cmd/minikube
+  # The storage provisioner: our main around minikube's own hostPath provisioner (see its comment).
+  mkdir -p storageprovisioner
+  cp "$KIT/storage-provisioner/main.go" storageprovisioner/
+  gobuild "" -o "$out/storage-provisioner" ./storageprovisioner
+}
+check_minikube() {
+  local tmp
+  tmp=$(mktemp -d)
+  expect_output minikube "^${MINIKUBE_VERSION//./\\.}\$" env MINIKUBE_HOME="$tmp" "$1/minikube" version --short
+  rm -rf "$tmp"
+  expect_output storage-provisioner "pv-dir" "$1/storage-provisioner" --help
+}
+
+build_crictl() {
+  local v=$CRICTL_VERSION
+  write_wrapper crictl "sigs.k8s.io/cri-tools@$v"
+  gobuild "-X sigs.k8s.io/cri-tools/pkg/version.Version=$v" -o "$1/crictl" sigs.k8s.io/cri-tools/cmd/crictl
+}
+check_crictl() {
+  expect_output crictl "${CRICTL_VERSION//./\\.}" "$1/crictl" --version
 }
 
 build_etcd() {
@@ -187,7 +229,7 @@ build_coredns() {
   [[ $(grep -c . <<<"$directives") -eq ${#COREDNS_PLUGINS[@]} ]] \
     || die "not every plugin of (${COREDNS_PLUGINS[*]}) is in $dir/plugin.cfg"
   cat >main.go <<GO
-// CoreDNS with only the plugins the local cluster needs (generated by scripts/cluster/build.sh).
+// CoreDNS with only the plugins the cluster here needs (generated by hack/cluster/build.sh).
 package main
 
 import (
@@ -306,7 +348,7 @@ package ecr
 
 import "context"
 
-// WithContext is accepted and ignored (stand-in added by scripts/cluster/build.sh).
+// WithContext is accepted and ignored (stand-in added by hack/cluster/build.sh).
 func WithContext(context.Context) Option { return func(*ECRHelper) {} }
 GO
     run go mod edit "-replace=$module=./standin-ecr-login"
@@ -321,7 +363,7 @@ GO
     mkdir -p standin-func-operator/api/v1alpha1
     printf 'module %s\n\ngo 1.24\n' "$module" >standin-func-operator/go.mod
     cat >standin-func-operator/api/v1alpha1/types.go <<'GO'
-// Package v1alpha1 is a stand-in (scripts/cluster/build.sh) for the func-operator API, which the
+// Package v1alpha1 is a stand-in (hack/cluster/build.sh) for the func-operator API, which the
 // module proxy does not serve: a group no cluster serves, so func never syncs a Function CR.
 package v1alpha1
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Assembles an OCI image archive from layers on disk, with no build container and no network:
-// each layer is a directory (tarred here, reproducibly) or a ready tar file. The archive is what
-// `ctr images import` takes; its name travels in the index's io.containerd.image.name annotation.
+// Assembles an image archive from layers on disk, with no build container and no network: each
+// layer is a directory (tarred here, reproducibly) or a ready tar file. The archive is both an OCI
+// image layout (index.json; the name in its io.containerd.image.name annotation) and a Docker
+// archive (manifest.json with RepoTags), as Docker 25 writes them, so one file serves
+// `ctr images import` (what `minikube image load <file>` runs in the node), minikube's own image
+// cache (read with go-containerregistry) and `docker load`.
 //
 //   node oci-image.mjs --name dev.local/todo/x:1 --out x.tar --layer rootfs/ [--layer app.tar]
 //        [--entrypoint '["/x","--flag"]'] [--cmd '[...]'] [--env K=V]... [--user 65532:65532]
-//        [--workdir /app] [--port 8080]
+//        [--workdir /app] [--port 8080] [--stop-signal SIGRTMIN+3]
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from "node:fs";
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     user: { type: "string" },
     workdir: { type: "string" },
     port: { type: "string", multiple: true, default: [] },
+    "stop-signal": { type: "string" },
   },
 });
 if (!values.name || !values.out || values.layer.length === 0) {
@@ -64,6 +68,7 @@ const config = {
     ...(values.user ? { User: values.user } : {}),
     ...(values.workdir ? { WorkingDir: values.workdir } : {}),
     ...(values.port.length ? { ExposedPorts: Object.fromEntries(values.port.map((p) => [`${p}/tcp`, {}])) } : {}),
+    ...(values["stop-signal"] ? { StopSignal: values["stop-signal"] } : {}),
   },
   rootfs: { type: "layers", diff_ids: layers.map((layer) => layer.digest) },
 };
@@ -93,8 +98,23 @@ writeFileSync(
   }),
 );
 writeFileSync(join(work, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+const blobPath = (descriptor) => `blobs/sha256/${descriptor.digest.slice("sha256:".length)}`;
+writeFileSync(
+  join(work, "manifest.json"),
+  JSON.stringify([{ Config: blobPath(configBlob), RepoTags: [values.name], Layers: layers.map(blobPath) }]),
+);
 const partial = `${values.out}.partial`;
-execFileSync("tar", ["--create", "--file", partial, "--directory", work, "oci-layout", "index.json", "blobs"]);
+execFileSync("tar", [
+  "--create",
+  "--file",
+  partial,
+  "--directory",
+  work,
+  "oci-layout",
+  "index.json",
+  "manifest.json",
+  "blobs",
+]);
 renameSync(partial, values.out);
 rmSync(work, { recursive: true, force: true });
 console.log(`${values.name} ${manifest.digest} (${layers.length} layers)`);
