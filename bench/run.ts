@@ -28,7 +28,7 @@ let openLoop: Record<"ours" | "floor", OpenLoopResult> | undefined;
 const SCENARIOS: Record<string, (run: Run) => Promise<unknown>> = {
   "cold-start": (run) => coldStart(run, env("COLD_STARTS", 10)),
   "publish-latency": (run) => publishLatency(run, env("PUBLISH_EVENTS", 500)),
-  "cpu-per-request": (run) => cpuPerRequest(run, env("CPU_RATE", 300), env("CPU_SECONDS", 10)),
+  "cpu-per-request": (run) => cpuPerRequest(run, env("CPU_RATE", 100), env("CPU_SECONDS", 15)),
   "end-to-end": (run) => endToEnd(run, 100),
   "reminders-minute": (run) => remindersFiring(run, 60, 60_000, "reminders over a minute"),
   throughput: async (run) => {
@@ -36,7 +36,7 @@ const SCENARIOS: Record<string, (run: Run) => Promise<unknown>> = {
   },
   "memory-after-load": (run) => memoryAfterLoad(run),
   "store-transaction": (run) => storeTransaction(run, 2000),
-  "schedule-reminder-on-pg": (run) => scheduleReminderOnPg(run, 3000, env("DELIVERY_RATE", 250)),
+  "schedule-reminder-on-pg": (run) => scheduleReminderOnPg(run, 3000, env("DELIVERY_RATE", 100)),
   "reminders-burst": (run) => remindersFiring(run, env("REMINDER_BURST", 10_000), 60_000, "10k burst"),
 };
 
