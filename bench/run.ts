@@ -12,7 +12,6 @@ import { ROOT, portOffset, type Run } from "./lib/context.ts";
 import { agent } from "./lib/http.ts";
 import { Report, loadAverage } from "./lib/report.ts";
 import { bundleScheduleReminderOnPg, stopAllOnExit, untilQuiet } from "./lib/runtimes.ts";
-import { latencyCurveSvg } from "./lib/svg.ts";
 import { scheduleReminderOnPg, storeTransaction } from "./scenarios/alternatives.ts";
 import { coldStart } from "./scenarios/cold-start.ts";
 import { cpuPerRequest } from "./scenarios/cpu-per-request.ts";
@@ -20,7 +19,7 @@ import { endToEnd } from "./scenarios/end-to-end.ts";
 import { memoryAfterLoad } from "./scenarios/memory-after-load.ts";
 import { publishLatency } from "./scenarios/publish-latency.ts";
 import { remindersFiring } from "./scenarios/reminders.ts";
-import { throughput, type OpenLoopResult } from "./scenarios/throughput.ts";
+import { latencyCurve, throughput, type OpenLoopResult } from "./scenarios/throughput.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 let openLoop: Record<"ours" | "floor", OpenLoopResult> | undefined;
@@ -63,12 +62,8 @@ const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT, encodi
 const pictures: Record<string, string> = {};
 if (openLoop) {
   pictures["latencyCurve"] = `${base}-latency.svg`;
-  const series = [
-    { label: openLoop.ours.target, colour: "#1f5fbf", maxRate: openLoop.ours.maxRate, steps: openLoop.ours.steps },
-    { label: openLoop.floor.target, colour: "#d07000", maxRate: openLoop.floor.maxRate, steps: openLoop.floor.steps },
-  ];
   const title = `Open-loop latency, ${at.slice(0, 16).replace("T", " ")} UTC`;
-  writeFileSync(join(dir, pictures["latencyCurve"]), latencyCurveSvg(title, series, openLoop.ours.p99LimitMs));
+  writeFileSync(join(dir, pictures["latencyCurve"]), latencyCurve(title, openLoop));
 }
 const result = {
   schema: 2,

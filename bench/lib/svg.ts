@@ -9,12 +9,13 @@ export interface CurveSeries {
   readonly label: string;
   readonly colour: string;
   readonly maxRate: number;
+  /** The points of the curve: the steps at fractions of the maximum, and the step at the maximum. */
   readonly steps: readonly Step[];
 }
 
 const WIDTH = 720;
 const HEIGHT = 400;
-const PLOT = { left: 64, right: 20, top: 40, bottom: 52 };
+const PLOT = { left: 64, right: 20, top: 72, bottom: 52 };
 const LOG_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 
 const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -78,7 +79,7 @@ export function latencyCurveSvg(title: string, series: readonly CurveSeries[], l
     }
     out.push(
       `<line x1="${f(x(s.maxRate))}" y1="${PLOT.top}" x2="${f(x(s.maxRate))}" y2="${PLOT.top + plotH}" stroke="${s.colour}" stroke-dasharray="1 3"/>`,
-      `<text x="${PLOT.left + 10}" y="${PLOT.top + 16 + i * 16}" fill="${s.colour}">${escape(s.label)}: p50 solid, p99 dashed; max sustained ${s.maxRate}/s (dotted)</text>`,
+      `<text x="${PLOT.left}" y="${40 + i * 16}" fill="${s.colour}">${escape(s.label)}: p50 solid, p99 dashed; max sustained ${s.maxRate}/s (dotted)</text>`,
     );
   });
   out.push("</svg>");

@@ -14,6 +14,7 @@ import { deletedRequest, toDaprPublish, toFunction } from "../lib/http.ts";
 import { RateSearch, openLoop, rateWhereP99Passes, type Step } from "../lib/open-loop.ts";
 import { cpuMsBetween, cpuTicksByPiece, pieces, rssMb, selfCpuMs } from "../lib/processes.ts";
 import { round } from "../lib/report.ts";
+import { latencyCurveSvg } from "../lib/svg.ts";
 import { startForwarder, stop, untilQuiet } from "../lib/runtimes.ts";
 
 export interface OpenLoopResult {
@@ -160,4 +161,24 @@ async function cpuPerEvent(run: Run, rate: number, load: () => Promise<Step>): P
   }
   report.details["cpuMsPerEvent"] = { rate, ...perEvent };
   return measured;
+}
+
+/** What the latency curve shows: the steps at fractions of the maximum, and the step at the maximum. */
+export function curvePoints(result: OpenLoopResult): Step[] {
+  const atMax = result.steps.filter((s) => s.sustained && s.rate === result.maxRate).at(-1);
+  return [...result.curve, ...(atMax ? [atMax] : [])];
+}
+
+/** The open-loop latency curve of a run, ours beside the floor, as an SVG picture. */
+export function latencyCurve(title: string, results: Record<"ours" | "floor", OpenLoopResult>): string {
+  const series = [
+    { label: results.ours.target, colour: "#1f5fbf", maxRate: results.ours.maxRate, steps: curvePoints(results.ours) },
+    {
+      label: results.floor.target,
+      colour: "#d07000",
+      maxRate: results.floor.maxRate,
+      steps: curvePoints(results.floor),
+    },
+  ];
+  return latencyCurveSvg(title, series, results.ours.p99LimitMs);
 }
