@@ -30,4 +30,6 @@ export interface Run {
   stockIdleRssMb?: number;
   /** Peak RSS of each function under the open-loop load, MB. */
   peakRssMb?: Record<string, number>;
+  /** The highest rate publish-task-event sustained in this run (the throughput scenario), events/s. */
+  maxPublishRate?: number;
 }

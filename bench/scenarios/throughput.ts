@@ -135,6 +135,7 @@ export async function throughput(run: Run, stepSeconds: number): Promise<Record<
     { label: "publish-task-event", value: results.ours.maxRate, unit: "events/s" },
     { label: "floor", value: results.floor.maxRate, unit: "events/s" },
   );
+  run.maxPublishRate = results.ours.maxRate;
   run.peakRssMb = Object.fromEntries(Object.entries(peakRss).map(([fn, mb]) => [fn, round(mb, 1)]));
   return results;
 }
