@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { format, resolveConfig } from "prettier";
-import { GOALS, bound, type ClusterReport, type GoalRow } from "./goals.ts";
+import { clusterGoalRows } from "./cluster-report.ts";
+import { GOALS, bound, type GoalRow } from "./goals.ts";
 import type { Step } from "./lib/open-loop.ts";
 import type { Figure } from "./lib/report.ts";
 import { latencyCurve, type OpenLoopResult } from "./scenarios/throughput.ts";
@@ -40,7 +41,8 @@ const benchFile = latest(/^\d{4}-.*\.json$/);
 if (!benchFile) throw new Error("no bench/results/<time>.json yet: run `npm run bench` first");
 const bench = read(benchFile) as BenchResult;
 const clusterFile = latest(/^cluster-.*\.json$/);
-const cluster = clusterFile ? (read(clusterFile) as ClusterReport) : undefined;
+const cluster = clusterFile ? clusterGoalRows(read(clusterFile)) : undefined;
+const clusterPicture = clusterFile?.replace(/\.json$/, ".svg");
 const runs = readdirSync(RESULTS).filter((f) => /^\d{4}-.*\.json$/.test(f)).length;
 
 const link = (file: string) => relative(join(ROOT, "docs"), join(RESULTS, file));
@@ -67,7 +69,7 @@ function goalRows(rows: readonly GoalRow[]) {
 
 /** The cluster's goals: its report's rows, or a row saying each has not been measured. */
 function clusterRows() {
-  if (cluster) return goalRows(cluster.goals);
+  if (cluster && cluster.goals.length > 0) return goalRows(cluster.goals);
   return Object.values(GOALS)
     .filter((g) => g.suite === "cluster")
     .map((g) => [
@@ -151,9 +153,15 @@ const doc = [
     [...goalRows(bench.goals ?? []), ...clusterRows()],
   ),
   "",
-  cluster
-    ? `Cluster rows: ${cluster.at}${cluster.node ? `, ${cluster.node}` : ""} ([JSON](${link(clusterFile!)})).`
-    : "",
+  ...(cluster
+    ? [
+        `Cluster rows: the cluster suite's run of ${cluster.at} ([JSON](${link(clusterFile!)})); the node's memory is its`,
+        "cgroup's working set, idle at the start of the suite and under its load.",
+        ...(clusterPicture && existsSync(join(RESULTS, clusterPicture))
+          ? ["", `![the cluster suite's run: pods per function over time](${link(clusterPicture)})`]
+          : []),
+      ]
+    : []),
   "",
   "## Open-loop load",
   "",
