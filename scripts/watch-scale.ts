@@ -8,7 +8,9 @@
 //   npm run watch:scale -- --for 5m
 //
 // --json appends one JSON object per change to <file> (the cluster suite's timeline is made from it).
-import { spawn } from "node:child_process";
+// When the watch ends before --for (the API server restarted, the node was stopped), it is started
+// again every few seconds; pods it no longer lists once it is back are counted as gone.
+import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -35,6 +37,8 @@ interface PodState {
   readonly created: number;
   readonly ready: boolean;
   readonly gone: boolean;
+  /** Known from before the watch restarted, not listed again yet. */
+  readonly stale?: boolean;
 }
 interface Summary {
   coldStarts: number[];
@@ -69,15 +73,20 @@ function onEvent(line: string): void {
   const [type, name, service, revision, created, deleting, ready] = line.split(SEPARATOR);
   if (!name || !service) return;
   const now = Date.now();
-  const before = podsOf(service);
-  const wasReady = before.some((pod) => pod.ready);
-  const state: PodState = {
+  update(name, service, {
     service,
     revision: revision ?? "",
     created: Date.parse(created ?? "") || now,
     ready: ready === "True" && !deleting,
     gone: type === "DELETED" || Boolean(deleting),
-  };
+  });
+}
+
+/** A pod's new state: prints and records what changed for its function. */
+function update(name: string, service: string, state: PodState): void {
+  const now = Date.now();
+  const before = podsOf(service);
+  const wasReady = before.some((pod) => pod.ready);
   pods.set(name, state);
   const after = podsOf(service);
   const summary = summaries.get(service) ?? { coldStarts: [], zeroes: 0, maxPods: 0 };
@@ -115,40 +124,67 @@ function printSummary(): void {
   }
 }
 
-const watch = spawn(
-  values.kubectl,
-  [
-    "get",
-    "pods",
-    "-n",
-    values.namespace,
-    "-l",
-    "serving.knative.dev/service",
-    "--watch",
-    "--output-watch-events",
-    "-o",
-    `jsonpath=${TEMPLATE}{"\\n"}`,
-  ],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
-createInterface({ input: watch.stdout }).on("line", onEvent);
-
 let stopping = false;
+let watch: ChildProcess | undefined;
+let retry: NodeJS.Timeout | undefined;
+/** Since when the watch has been lost (the API server restarting, the node stopped), if it is. */
+let lostAt: number | undefined;
+
+/** Starts (or restarts) the watch; its first events list every pod that exists now. */
+function startWatch(): void {
+  const startedAt = Date.now();
+  const child = spawn(
+    values.kubectl,
+    [
+      "get",
+      "pods",
+      "-n",
+      values.namespace,
+      "-l",
+      "serving.knative.dev/service",
+      "--watch",
+      "--output-watch-events",
+      "-o",
+      `jsonpath=${TEMPLATE}{"\\n"}`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  watch = child;
+  createInterface({ input: child.stdout }).on("line", onEvent);
+  // Still watching after 5 s: back. Pods it has not listed again 10 s later are gone.
+  const alive = setTimeout(() => {
+    if (lostAt === undefined) return;
+    record({ at: startedAt, event: "watch-back", lostAt });
+    console.error(`watching again after ${((startedAt - lostAt) / 1000).toFixed(0)} s without the API server`);
+    lostAt = undefined;
+    retry = setTimeout(() => {
+      for (const [name, pod] of pods)
+        if (pod.stale && !pod.gone) update(name, pod.service, { ...pod, gone: true, stale: false });
+    }, 10_000);
+  }, 5_000);
+  child.on("exit", (code) => {
+    clearTimeout(alive);
+    if (stopping) return;
+    if (lostAt === undefined) {
+      lostAt = Date.now();
+      record({ at: lostAt, event: "watch-lost", exit: code });
+      console.error(`kubectl watch ended (exit ${code ?? "signal"}); trying again every 3 s`);
+      for (const [name, pod] of pods) if (!pod.gone) pods.set(name, { ...pod, stale: true });
+    }
+    retry = setTimeout(startWatch, 3_000);
+  });
+}
+
 function stop(): void {
   if (stopping) return;
   stopping = true;
-  watch.kill("SIGTERM");
+  clearTimeout(deadline);
+  clearTimeout(retry);
+  watch?.kill("SIGTERM");
   printSummary();
 }
 const deadline = setTimeout(stop, durationMs(values.for));
 process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
-watch.on("exit", (code) => {
-  clearTimeout(deadline);
-  if (!stopping) {
-    console.error(`kubectl watch ended (exit ${code ?? "signal"})`);
-    stop();
-    process.exitCode = 1;
-  }
-});
+startWatch();
 console.log(`watching the pods of every Knative Service in ${values.namespace} for ${values.for} (Ctrl-C stops)`);

@@ -97,7 +97,7 @@ export HTTP_PROXY="\${HTTP_PROXY:-$DENY_PROXY}" HTTPS_PROXY="\${HTTPS_PROXY:-$DE
 export http_proxy="\$HTTP_PROXY" https_proxy="\$HTTPS_PROXY"
 export NO_PROXY="\${NO_PROXY:-$no_proxy_list}"
 export no_proxy="\$NO_PROXY"
-export MINIKUBE_WANTUPDATENOTIFICATION=false MINIKUBE_IN_STYLE=false
+export MINIKUBE_WANTUPDATENOTIFICATION=false MINIKUBE_IN_STYLE=false MINIKUBE_HOME="\${MINIKUBE_HOME:-$MINIKUBE_HOME}"
 exec "$binary" "\$@"
 WRAPPER
     chmod 0755 "$wrappers/$tool.partial"

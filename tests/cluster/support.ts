@@ -1,9 +1,10 @@
 /**
- * What the cluster tests need from the live cluster (scripts/cluster/cluster.sh up writes its
- * description to /var/lib/todo-cluster/cluster.json): kubectl, the ingress, the broker, the
+ * What the cluster tests need from the live Minikube cluster (npm run cluster:up writes its
+ * description to the tools cache, cluster/cluster.json; hack/cluster/test.sh passes its path in
+ * CLUSTER_JSON): kubectl, minikube and func as a user runs them, the ingress, the broker, the
  * functions' secrets, pod counts over time.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -14,10 +15,20 @@ import type { CloudEventRequest } from "../support/fixtures.ts";
 export type { TopicRecord };
 export type ServiceName = "publish-task-event" | "schedule-reminder" | "emit-reminder" | "cold-start-floor";
 export const FUNCTIONS = ["publish-task-event", "schedule-reminder", "emit-reminder"] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+export const ROOT = join(import.meta.dirname, "..", "..");
 
 interface ClusterInfo {
   readonly kubeconfig: string;
-  readonly binaries: string;
+  readonly context: string;
+  /** PATH with the cluster kit's kubectl, minikube, helm and func. */
+  readonly path: string;
+  readonly minikubeHome: string;
+  readonly profile: string;
+  /** The minikube node's Docker container, and its IP on the Docker bridge. */
+  readonly node: string;
+  readonly nodeIp: string;
+  /** Public entry point of the ingress (the node's IP, port 80) and the private one (a ClusterIP). */
   readonly ingress: string;
   readonly privateIngress: string;
   readonly domain: string;
@@ -25,21 +36,50 @@ interface ClusterInfo {
   readonly kafka: string;
 }
 
-const CLUSTER_DIR = process.env["CLUSTER_DIR"] ?? "/var/lib/todo-cluster";
+const CLUSTER_JSON =
+  process.env["CLUSTER_JSON"] ??
+  join(process.env["HOME"] ?? "/root", ".cache", "todo-event-backbone", "cluster", "cluster.json");
 let info: ClusterInfo | undefined;
 export function cluster(): ClusterInfo {
-  info ??= JSON.parse(readFileSync(join(CLUSTER_DIR, "cluster.json"), "utf8")) as ClusterInfo;
+  info ??= JSON.parse(readFileSync(CLUSTER_JSON, "utf8")) as ClusterInfo;
   return info;
 }
 
-/** kubectl against the local cluster; returns stdout. */
-export async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(join(cluster().binaries, "kubernetes-v1.34.4", "kubectl"), args, {
-    env: { ...process.env, KUBECONFIG: cluster().kubeconfig },
+/**
+ * The environment the cluster kit's commands run in: its tools first on PATH (each behind a wrapper
+ * that sends whatever it would fetch from the internet to the deny-proxy, hack/cluster/artifacts.sh).
+ */
+export function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const c = cluster();
+  return {
+    ...process.env,
+    PATH: c.path,
+    KUBECONFIG: c.kubeconfig,
+    MINIKUBE_HOME: c.minikubeHome,
+    ...extra,
+  };
+}
+
+/** Runs one of the cluster kit's tools (kubectl, minikube, func, bash); returns stdout. */
+export async function tool(
+  command: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  const { stdout } = await promisify(execFile)(command, args, {
+    env: toolEnv(options.env),
+    cwd: options.cwd ?? ROOT,
     maxBuffer: 64 * 1024 * 1024,
+    timeout: options.timeoutMs ?? 600_000,
   });
   return stdout;
 }
+
+/** kubectl against the cluster; returns stdout. */
+export const kubectl = (...args: string[]) => tool("kubectl", ["--context", cluster().context, ...args]);
+/** A long-running kubectl (a watch, a log stream). */
+export const kubectlStream = (...args: string[]): ChildProcess =>
+  spawn("kubectl", ["--context", cluster().context, ...args], { env: toolEnv(), stdio: ["ignore", "pipe", "pipe"] });
 
 /** A key of a Secret in the backbone's namespace (the functions' tokens). */
 const secrets = new Map<string, string>();
@@ -52,9 +92,12 @@ export async function secretOf(name: string, key: string): Promise<string> {
   return secrets.get(id)!;
 }
 
+/** The public host of a Knative Service, as its URL names it: <service>.<namespace>.<node IP>.sslip.io. */
+export const publicHost = (service: ServiceName) => `${service}.${cluster().namespace}.${cluster().domain}`;
+
 /**
- * A request through Traefik, Knative's ingress, as a client would send it: public hosts
- * (<service>.todo.example.com) on the public entry point, cluster-local ones
+ * A request through Traefik, Knative's ingress, as a client would send it: public hosts on the
+ * public entry point (the node's IP, port 80), cluster-local ones
  * (<service>.todo.svc.cluster.local) on the private one.
  */
 export function throughIngress(
@@ -62,9 +105,7 @@ export function throughIngress(
   request: { method?: string; path?: string; headers: Record<string, string>; body: string | Buffer },
 ): Promise<HttpAnswer> {
   const internal = service === "schedule-reminder" || service === "emit-reminder";
-  const host = internal
-    ? `${service}.${cluster().namespace}.svc.cluster.local`
-    : `${service}.${cluster().namespace}.${cluster().domain}`;
+  const host = internal ? `${service}.${cluster().namespace}.svc.cluster.local` : publicHost(service);
   const base = internal ? cluster().privateIngress : cluster().ingress;
   return httpCall(
     `${base}${request.path ?? "/"}`,
@@ -91,7 +132,7 @@ export const waitForTopic = (
   options: { enough: (records: TopicRecord[]) => boolean; timeoutMs: number },
 ) => waitForRecords(cluster().kafka, topic, matches, options);
 
-interface PodView {
+export interface PodView {
   readonly metadata: {
     readonly name: string;
     readonly labels?: Record<string, string>;
@@ -124,8 +165,9 @@ export async function podCount(service: ServiceName): Promise<number> {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Crashes a pod as a crash would: SIGKILL from the node to every process of its containers (not
- * the pause container holding its network), so the kubelet restarts them in place. Not
+ * Crashes a pod as a crash would: SIGKILL to every process of its containers (not the pause
+ * container holding its network), so the kubelet restarts them in place. The node is a container
+ * on this host, so its processes are this host's: found by the pod's cgroup in /proc. Not
  * `kubectl delete --force`: that removes the pod object at once while its processes may still
  * run, and for a StatefulSet the replacement can start beside them - two PostgreSQL servers on
  * one data directory lost committed transactions when we did that.
@@ -158,11 +200,12 @@ export class PodTimeline {
     this.loop = (async () => {
       while (this.running) {
         const at = Date.now();
-        const counts = await Promise.all(services.map((service) => podCount(service)));
+        const counts = await Promise.all(services.map((service) => podCount(service).catch(() => undefined)));
         services.forEach((service, i) => {
-          if (this.last.get(service) !== counts[i]) {
-            this.changes.push({ at, service, pods: counts[i]! });
-            this.last.set(service, counts[i]!);
+          const count = counts[i];
+          if (count !== undefined && this.last.get(service) !== count) {
+            this.changes.push({ at, service, pods: count });
+            this.last.set(service, count);
           }
         });
         await sleep(everyMs);
@@ -177,6 +220,17 @@ export class PodTimeline {
   /** The moments `service` went to zero pods, ms since the epoch. */
   zeroAt(service: ServiceName): number[] {
     return this.changes.filter((c) => c.service === service && c.pods === 0).map((c) => c.at);
+  }
+
+  /** How many times `service` went from zero to at least one pod. */
+  wakes(service: ServiceName): number {
+    let wakes = 0;
+    let before: number | undefined;
+    for (const change of this.changes.filter((c) => c.service === service)) {
+      if (before === 0 && change.pods > 0) wakes++;
+      before = change.pods;
+    }
+    return wakes;
   }
 
   async stop(): Promise<void> {
