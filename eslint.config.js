@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/", "**/build/", ".stack/", "bench/results/"] },
+  { ignores: ["**/node_modules/", "**/build/", ".stack/", "hack/bench/results/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -18,7 +18,7 @@ export default tseslint.config(
     // A date written into a test meets the clock some day, and the test breaks on that day: tests
     // build their times from the clock (tests/support/clock.ts). A format case that no clock can
     // make valid or invalid may disable the rule on its line, saying why.
-    files: ["tests/**/*.ts", "packages/*/test/**/*.ts", "functions/*/test/**/*.ts", "bench/**/*.ts"],
+    files: ["tests/**/*.ts", "packages/*/test/**/*.ts", "functions/*/test/**/*.ts", "hack/bench/**/*.ts"],
     rules: {
       "no-restricted-syntax": [
         "error",

@@ -1,5 +1,6 @@
 # Puts Node 24 on PATH and installs the workspace's npm packages when the lock file changed.
-# Sourced by test.sh, demo.sh and bench.sh (it sets -euo pipefail, like every script here).
+# Sourced by test.sh, demo.sh, hack/bench/bench.sh and hack/cluster/test.sh (it sets -euo pipefail,
+# like every script here).
 # shellcheck shell=bash
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=install/common.sh

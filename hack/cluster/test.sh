@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The end-to-end suite against the live cluster here (npm run cluster:up first): tests/cluster/.
-# Its report and the report's timeline picture go to bench/results/cluster-<time>.{json,svg}.
+# Its report and the report's timeline picture go to hack/bench/results/cluster-<time>.{json,svg}.
 # Not part of the test command: a first cluster:up builds for about half an hour, and the suite runs
 # about 45 minutes (docs/deploy.md).
 #   hack/cluster/test.sh [vitest arguments...]      (npm run cluster:test)

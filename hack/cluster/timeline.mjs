@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Draws the cluster suite's report (bench/results/cluster-<time>.json) as an SVG timeline beside
+// Draws the cluster suite's report (hack/bench/results/cluster-<time>.json) as an SVG timeline beside
 // it (cluster-<time>.svg): per function, its pods over the run (from the scale watch,
 // scripts/watch-scale.ts, whose JSON lines the report keeps under `timeline`), each cold start
 // marked, the moments every ReminderDue was published, and the suite's tests as bands.
 //
-//   node hack/cluster/timeline.mjs bench/results/cluster-<time>.json [out.svg]
+//   node hack/cluster/timeline.mjs hack/bench/results/cluster-<time>.json [out.svg]
 import { readFileSync, writeFileSync } from "node:fs";
 
 const [input, output = input?.replace(/\.json$/, ".svg")] = process.argv.slice(2);

@@ -41,7 +41,7 @@ import {
  * The backbone on the live Minikube cluster (npm run cluster:up): Knative Services at zero, Dapr
  * Shared daprds delivering into them through Knative's activator, the functions deployed by
  * `func deploy`, all inside the node container's enforced budget (2 CPUs, 4 GB). Prints what it
- * measured and writes it to bench/results/cluster-<time>.json, with the scale watch's timeline
+ * measured and writes it to hack/bench/results/cluster-<time>.json, with the scale watch's timeline
  * drawn beside it as cluster-<time>.svg (hack/cluster/timeline.mjs).
  */
 const report: Record<string, unknown> = { at: new Date().toISOString(), run: RUN_ID };
@@ -121,7 +121,7 @@ afterAll(async () => {
   console.log(
     `\ncluster test report (${cluster().ingress}):\n${JSON.stringify({ ...report, timeline: `${timeline.length} lines` }, null, 2)}`,
   );
-  const dir = join(ROOT, "bench", "results");
+  const dir = join(ROOT, "hack", "bench", "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `cluster-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

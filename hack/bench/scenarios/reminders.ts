@@ -4,9 +4,9 @@
  * reminder time) stay within the bound. Run with 60 over a minute, and with 10 000 due within one
  * minute (the burst). The CPU each piece used while they fired goes into the details.
  */
-import { binaryEvent, taskPayload } from "../../tests/support/fixtures.ts";
-import { countCopies } from "../../tests/support/reminders.ts";
-import { sleep, stack, waitForTopic } from "../../tests/support/stack.ts";
+import { binaryEvent, taskPayload } from "../../../tests/support/fixtures.ts";
+import { countCopies } from "../../../tests/support/reminders.ts";
+import { sleep, stack, waitForTopic } from "../../../tests/support/stack.ts";
 import { BOUNDS } from "../goals.ts";
 import { PIECES, RUN, now, type Run } from "../lib/context.ts";
 import { toFunction } from "../lib/http.ts";

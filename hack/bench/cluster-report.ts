@@ -1,6 +1,6 @@
 /**
  * The goals the cluster suite measures (goals.ts, `suite: "cluster"`), read from its report
- * bench/results/cluster-<time>.json: either rows made with goalRow (ClusterReport), or the suite's
+ * hack/bench/results/cluster-<time>.json: either rows made with goalRow (ClusterReport), or the suite's
  * own report, whose cold starts through the activator (`coldStart`, beside a static server, the
  * floor) and node memory (`budget` at the start, idle; `footprintUnderLoad.node` under load: the
  * node's cgroup working set) give the rows here.

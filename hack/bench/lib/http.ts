@@ -5,8 +5,8 @@
  */
 import { Agent, request as httpRequest } from "node:http";
 import { toStructuredCloudEvent, type TaskDeleted } from "@todo/shared";
-import { binaryEvent, type CloudEventRequest } from "../../tests/support/fixtures.ts";
-import { clientAuthorization, stack, tokenOf } from "../../tests/support/stack.ts";
+import { binaryEvent, type CloudEventRequest } from "../../../tests/support/fixtures.ts";
+import { clientAuthorization, stack, tokenOf } from "../../../tests/support/stack.ts";
 
 /** Enough sockets that an open-loop load never waits for one below the rates it reaches here. */
 export const agent = new Agent({ keepAlive: true, maxSockets: 1024 });

@@ -7,7 +7,7 @@
  * the stack is let go quiet (the consumers caught up) before every step. During our 75 % step the
  * CPU of every process is read until the consumers have caught up: CPU per accepted event.
  */
-import { stack } from "../../tests/support/stack.ts";
+import { stack } from "../../../tests/support/stack.ts";
 import { BOUNDS, GOALS } from "../goals.ts";
 import { FUNCTIONS, PIECES, RUN, benchPort, type Run } from "../lib/context.ts";
 import { deletedRequest, toDaprPublish, toFunction } from "../lib/http.ts";

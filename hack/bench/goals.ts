@@ -4,8 +4,8 @@
  * two shared cores an absolute figure moves by a third between runs while a ratio holds. A bound is
  * an absolute limit on something a user sees (a reminder's lateness, an end-to-end time, a memory
  * limit). The two goals measured on a cluster (`suite: "cluster"`) are not measured by `npm run
- * bench`: the cluster suite writes them to bench/results/cluster-<time>.json (ClusterReport), and
- * bench/docs.ts shows them beside the bench's.
+ * bench`: the cluster suite writes them to hack/bench/results/cluster-<time>.json (ClusterReport), and
+ * hack/bench/docs.ts shows them beside the bench's.
  */
 
 export type Comparison = "<=" | ">=";
@@ -165,7 +165,7 @@ export function goalRow(goal: Goal, ours: Measured, reference?: Measured, subjec
 }
 
 /**
- * What the cluster suite writes to bench/results/cluster-<time>.json for docs/benchmarks.md: its
+ * What the cluster suite writes to hack/bench/results/cluster-<time>.json for docs/benchmarks.md: its
  * rows of the goals above (GOALS.activatorColdStart per function, GOALS.clusterIdle,
  * GOALS.clusterUnderLoad), made with goalRow, plus whatever figures it wants shown beside them.
  */

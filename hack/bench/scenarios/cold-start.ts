@@ -5,7 +5,7 @@
  * alone (an alternative). Interleaved, so that every kind meets the same machine state.
  */
 import { join } from "node:path";
-import { sleep, type FunctionName } from "../../tests/support/stack.ts";
+import { sleep, type FunctionName } from "../../../tests/support/stack.ts";
 import { GOALS } from "../goals.ts";
 import { FUNCTIONS, ROOT, benchPort, now, type Run } from "../lib/context.ts";
 import { rssMb } from "../lib/processes.ts";

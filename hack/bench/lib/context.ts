@@ -1,9 +1,9 @@
 /** What every scenario shares: where the checkout is, this run's id, the stack's pieces, the bench's own ports. */
 import { join } from "node:path";
-import { stack, type FunctionName } from "../../tests/support/stack.ts";
+import { stack, type FunctionName } from "../../../tests/support/stack.ts";
 import type { Report } from "./report.ts";
 
-export const ROOT = join(import.meta.dirname, "..", "..");
+export const ROOT = join(import.meta.dirname, "..", "..", "..");
 /** A prefix for this run's ids, so that no two runs share an event id or a task. */
 export const RUN = Date.now().toString(36);
 export const FUNCTIONS: readonly FunctionName[] = ["publish-task-event", "schedule-reminder", "emit-reminder"];
@@ -24,7 +24,7 @@ export const portOffset = () => (stack() as { portOffset?: number }).portOffset 
 /** What the scenarios hand each other: the report, and what one scenario built for later ones. */
 export interface Run {
   readonly report: Report;
-  /** schedule-reminder bundled on pg alone (bench/pg-reminder-store.ts), built once before the clocks start. */
+  /** schedule-reminder bundled on pg alone (hack/bench/pg-reminder-store.ts), built once before the clocks start. */
   readonly onPgDir: string;
   /** The stock runtime's RSS at rest, MB: the reference of the memory goals. */
   stockIdleRssMb?: number;

@@ -1,6 +1,6 @@
 /**
  * The alternatives to what the design card chose, measured beside it so that the choice is
- * informed: schedule-reminder on `pg` alone (bench/pg-reminder-store.ts: the same statements in
+ * informed: schedule-reminder on `pg` alone (hack/bench/pg-reminder-store.ts: the same statements in
  * the same transaction) instead of Prisma. Two measurements:
  * - the transaction alone, in this process, one at a time: the client's CPU (Prisma or pg);
  * - the whole function, each started fresh on its own port, alone on the machine, fed the same
@@ -11,8 +11,8 @@ import pg from "pg";
 import { join } from "node:path";
 import { ReminderStore, type ReminderState } from "@todo/reminder-store";
 import { toStructuredCloudEvent, type TaskCreated } from "@todo/shared";
-import { daprDelivery, taskPayload } from "../../tests/support/fixtures.ts";
-import { sleep, stack } from "../../tests/support/stack.ts";
+import { daprDelivery, taskPayload } from "../../../tests/support/fixtures.ts";
+import { sleep, stack } from "../../../tests/support/stack.ts";
 import { GOALS } from "../goals.ts";
 import { ROOT, RUN, benchPort, type Run } from "../lib/context.ts";
 import { send, stackTokens } from "../lib/http.ts";

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { stack } from "../../tests/support/stack.ts";
+import { stack } from "../../../tests/support/stack.ts";
 import { GOALS } from "../goals.ts";
 import { ROOT, RUN, benchPort, type Run } from "../lib/context.ts";
 import { deleted, deletedRequest, send, toFunction } from "../lib/http.ts";
@@ -36,7 +36,7 @@ export async function cpuPerRequest({ report }: Run, rate: number, seconds: numb
   const children: ChildProcess[] = [
     startRuntime(functionEnv("stock", stockPort), stockFunctionDir(false)),
     track(
-      spawn(process.execPath, [join(ROOT, "bench", "node-http-server.mjs")], {
+      spawn(process.execPath, [join(ROOT, "hack", "bench", "node-http-server.mjs")], {
         env: functionEnv("stock", nodePort),
         stdio: "ignore",
       }),

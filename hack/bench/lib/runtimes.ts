@@ -6,7 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sleep, stack, type FunctionName } from "../../tests/support/stack.ts";
+import { sleep, stack, type FunctionName } from "../../../tests/support/stack.ts";
 import { PIECES, ROOT, now, portOffset } from "./context.ts";
 import { cpuMsBetween, cpuTicksByPiece, pieces } from "./processes.ts";
 import type { Report } from "./report.ts";
@@ -31,7 +31,7 @@ export function stockFunctionDir(withCompileCache: boolean): string {
 export const ON_PG = "schedule-reminder on pg alone (alternative, not used)";
 
 /**
- * schedule-reminder bundled with bench/pg-reminder-store.ts in place of @todo/reminder-store
+ * schedule-reminder bundled with hack/bench/pg-reminder-store.ts in place of @todo/reminder-store
  * (Prisma): the alternative to Prisma, measured beside the function as it is (not used).
  */
 export function bundleScheduleReminderOnPg(): string {
@@ -43,7 +43,7 @@ export function bundleScheduleReminderOnPg(): string {
     [
       join(ROOT, "scripts", "bundle-function.mjs"),
       `--outdir=${join(dir, "build")}`,
-      `--alias=@todo/reminder-store=${join(ROOT, "bench", "pg-reminder-store.ts")}`,
+      `--alias=@todo/reminder-store=${join(ROOT, "hack", "bench", "pg-reminder-store.ts")}`,
     ],
     { cwd: join(ROOT, "functions", "schedule-reminder"), stdio: "inherit" },
   );
@@ -121,9 +121,9 @@ export async function stop(child: ChildProcess): Promise<void> {
   await new Promise((resolve) => child.once("exit", resolve));
 }
 
-/** The floor: the bare node:http forwarder (bench/forwarder.mjs) to publish-task-event's daprd, on `port`. */
+/** The floor: the bare node:http forwarder (hack/bench/forwarder.mjs) to publish-task-event's daprd, on `port`. */
 export async function startForwarder(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, "bench", "forwarder.mjs")], {
+  const child = spawn(process.execPath, [join(ROOT, "hack", "bench", "forwarder.mjs")], {
     env: {
       PATH: process.env["PATH"],
       FUNC_PORT: String(port),

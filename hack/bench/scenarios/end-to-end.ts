@@ -5,8 +5,8 @@
  * reminder job stays behind in the scheduler.
  */
 import pg from "pg";
-import { binaryEvent, taskPayload } from "../../tests/support/fixtures.ts";
-import { sleep, stack } from "../../tests/support/stack.ts";
+import { binaryEvent, taskPayload } from "../../../tests/support/fixtures.ts";
+import { sleep, stack } from "../../../tests/support/stack.ts";
 import { BOUNDS } from "../goals.ts";
 import { RUN, now, type Run } from "../lib/context.ts";
 import { deletedRequest, toFunction } from "../lib/http.ts";

@@ -7,7 +7,7 @@
  */
 import { Producer } from "@platformatic/kafka";
 import { toStructuredCloudEvent } from "@todo/shared";
-import { stack } from "../../tests/support/stack.ts";
+import { stack } from "../../../tests/support/stack.ts";
 import { BOUNDS, GOALS } from "../goals.ts";
 import { RUN, benchPort, now, type Run } from "../lib/context.ts";
 import { deleted, deletedRequest, toDaprPublish, toFunction } from "../lib/http.ts";

@@ -1,13 +1,13 @@
 // The benchmark of the event flow on the real local stack (npm run bench): runs the scenarios in
-// bench/scenarios/ in order (the quiet machine first: start times and memory at rest; then
-// latency; then the loads), prints the goals (bench/goals.ts: each a ratio measured in this run)
-// and every figure, and writes bench/results/<time>.json with the open-loop latency curve beside
+// hack/bench/scenarios/ in order (the quiet machine first: start times and memory at rest; then
+// latency; then the loads), prints the goals (hack/bench/goals.ts: each a ratio measured in this run)
+// and every figure, and writes hack/bench/results/<time>.json with the open-loop latency curve beside
 // it as <time>-latency.svg. BENCH_ONLY=<scenario>,... runs some of them (the levers' runs).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { stack } from "../tests/support/stack.ts";
+import { stack } from "../../tests/support/stack.ts";
 import { ROOT, portOffset, type Run } from "./lib/context.ts";
 import { agent } from "./lib/http.ts";
 import { Report, loadAverage } from "./lib/report.ts";
@@ -56,7 +56,7 @@ report.loadAverage["end"] = loadAverage();
 
 const at = new Date().toISOString();
 const base = at.replace(/[:.]/g, "-");
-const dir = join(ROOT, "bench", "results");
+const dir = join(ROOT, "hack", "bench", "results");
 mkdirSync(dir, { recursive: true });
 const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
 const pictures: Record<string, string> = {};

@@ -2,7 +2,7 @@
  * Memory: each function's peak RSS under the open-loop load within its manifest's limit, and its
  * RSS once the flow has been quiet for 15 s against the stock runtime's at rest (the goal).
  */
-import { sleep, stack } from "../../tests/support/stack.ts";
+import { sleep, stack } from "../../../tests/support/stack.ts";
 import { GOALS } from "../goals.ts";
 import { FUNCTIONS, type Run } from "../lib/context.ts";
 import { pieces, rssMb } from "../lib/processes.ts";
