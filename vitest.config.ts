@@ -29,7 +29,7 @@ export default defineConfig({
         },
       },
       {
-        // Talks to the real local stack (scripts/stack.sh up); one file at a time because the
+        // Talks to the real local stack (hack/stack.sh up); one file at a time because the
         // fault tests stop and start shared processes.
         test: {
           name: "integration",

@@ -6,5 +6,5 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 cd "$ROOT"
 npm run -s build
-scripts/stack.sh up
+hack/stack.sh up
 node --no-warnings scripts/demo.mjs "${1:-5}"

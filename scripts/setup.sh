@@ -3,10 +3,10 @@
 # like every script here).
 # shellcheck shell=bash
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=install/common.sh
-source "$ROOT/scripts/install/common.sh"
-node_dir=$(bash "$ROOT/scripts/install/node.sh")
-[[ -x $node_dir/node ]] || die "scripts/install/node.sh gave '$node_dir', which holds no node"
+# shellcheck source=../hack/install/common.sh
+source "$ROOT/hack/install/common.sh"
+node_dir=$(bash "$ROOT/hack/install/node.sh")
+[[ -x $node_dir/node ]] || die "hack/install/node.sh gave '$node_dir', which holds no node"
 PATH="$node_dir:$PATH"
 export PATH
 if [[ ! -f $ROOT/node_modules/.package-lock.json || $ROOT/package-lock.json -nt $ROOT/node_modules/.package-lock.json ]]; then

@@ -18,7 +18,7 @@ npx vitest run --project unit --reporter=default --reporter=json --outputFile.js
 # The unit tests again with the clock a year ahead and a year behind (libfaketime, from Debian): a
 # test that compares with a clock takes its times from it (tests/support/clock.ts; the lint refuses
 # absolute dates in tests). The first line shows the shifted clock the tests saw.
-bash scripts/install/debian-tools.sh
+bash hack/install/debian-tools.sh
 for shift in +365d -365d; do
   faketime -f "$shift" node -p '"unit tests with the clock at " + new Date().toISOString()'
   faketime -f "$shift" npx vitest run --project unit --reporter=dot --reporter=json \
@@ -28,11 +28,11 @@ npx vitest run --project scripts --reporter=default --reporter=json --outputFile
 npx vitest run --project manifests --reporter=default --reporter=json --outputFile.json="$REPORTS/manifests.json"
 
 export STACK_DIR="$ROOT/.stack/test" STACK_PORT_OFFSET=1000
-scripts/stack.sh down # whatever an interrupted run left behind: this stack is the tests' own
-scripts/stack.sh up
-trap 'scripts/stack.sh down' EXIT
+hack/stack.sh down # whatever an interrupted run left behind: this stack is the tests' own
+hack/stack.sh up
+trap 'hack/stack.sh down' EXIT
 status=0
 npx vitest run --project integration --reporter=default --reporter=json \
   --outputFile.json="$REPORTS/integration.json" || status=$?
-node scripts/test-summary.mjs "$REPORTS"/{unit,unit-clock+365d,unit-clock-365d,scripts,manifests,integration}.json
+node hack/test-summary.mjs "$REPORTS"/{unit,unit-clock+365d,unit-clock-365d,scripts,manifests,integration}.json
 exit "$status"

@@ -10,7 +10,7 @@ source "$(dirname "$0")/../../scripts/setup.sh"
 cd "$ROOT"
 export STACK_DIR="${STACK_DIR:-$ROOT/.stack/bench}" STACK_PORT_OFFSET="${STACK_PORT_OFFSET:-2000}"
 npm run -s build
-scripts/stack.sh up >/dev/null
-trap 'scripts/stack.sh down' EXIT
+hack/stack.sh up >/dev/null
+trap 'hack/stack.sh down' EXIT
 node --no-warnings hack/bench/run.ts
 node --no-warnings hack/bench/docs.ts

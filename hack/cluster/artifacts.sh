@@ -28,13 +28,10 @@ shopt -s inherit_errexit
 : "${CLUSTER_ARTIFACTS:=internet}"
 : "${CLUSTER_PROFILE:=minikube}"
 : "${DRY_RUN:=0}"
-KUBERNETES_VERSION=v1.34.4
-MINIKUBE_VERSION=v1.38.1
-KNATIVE_RELEASE=knative-v1.23.0   # the release of knative.dev/serving v0.50.0 (func v0.50.1 pins it)
-KNATIVE_MODULE=v0.50.0
-TRAEFIK_VERSION=v3.6.12
-DAPR_CHART_VERSION=1.18.2
-REDPANDA_CHART_VERSION=26.2.1
+# shellcheck source=../versions.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../versions.sh"
+KNATIVE_MODULE=$KNATIVE_SERVING_VERSION # its release is KNATIVE_RELEASE (func pins the module)
+DAPR_CHART_VERSION=$DAPR_VERSION
 CLUSTER_KIT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$CLUSTER_KIT/../.." && pwd)
 DENY_PROXY=http://127.0.0.1:3129
@@ -49,8 +46,8 @@ case $CLUSTER_ARTIFACTS in
     MINIKUBE_IMAGE_FLAGS=()
     ;;
   local)
-    # shellcheck source=../../scripts/install/common.sh
-    source "$ROOT/scripts/install/common.sh"
+    # shellcheck source=../install/common.sh
+    source "$ROOT/hack/install/common.sh"
     BIN="$TOOLS_DIR/cluster/bin"
     TRAEFIK_IMAGE=dev.local/traefik/traefik:$TRAEFIK_VERSION
     DAPRD_IMAGE=dev.local/daprio/daprd
@@ -86,8 +83,8 @@ artifacts_environment() {
     case $tool in
       minikube) binary="$BIN/minikube-$MINIKUBE_VERSION/minikube" ;;
       kubectl) binary="$BIN/kubernetes-$KUBERNETES_VERSION/kubectl" ;;
-      helm) binary="$BIN/helm-v3.22.0/helm" ;;
-      func) binary="$BIN/func-v0.50.1/func" ;;
+      helm) binary="$BIN/helm-$HELM_VERSION/helm" ;;
+      func) binary="$BIN/func-$FUNC_VERSION/func" ;;
     esac
     cat >"$wrappers/$tool.partial" <<WRAPPER
 #!/bin/sh
@@ -159,9 +156,9 @@ knative_manifests() {
       # zip leaves out (symlinked files) from the networking and caching modules its go.mod names,
       # and every ko:// image moved to the local build.
       local serving networking caching file files=()
-      serving=$(bash "$ROOT/scripts/install/go-module.sh" "knative.dev/serving@$KNATIVE_MODULE")
-      networking=$(bash "$ROOT/scripts/install/go-module.sh" "knative.dev/networking@$(awk '$1 == "knative.dev/networking" { print $2 }' "$serving/go.mod")")
-      caching=$(bash "$ROOT/scripts/install/go-module.sh" "knative.dev/caching@$(awk '$1 == "knative.dev/caching" { print $2 }' "$serving/go.mod")")
+      serving=$(bash "$ROOT/hack/install/go-module.sh" "knative.dev/serving@$KNATIVE_MODULE")
+      networking=$(bash "$ROOT/hack/install/go-module.sh" "knative.dev/networking@$(awk '$1 == "knative.dev/networking" { print $2 }' "$serving/go.mod")")
+      caching=$(bash "$ROOT/hack/install/go-module.sh" "knative.dev/caching@$(awk '$1 == "knative.dev/caching" { print $2 }' "$serving/go.mod")")
       mapfile -t files < <(find "$serving/config/core" -name '*.yaml' ! -name '*-hpa.yaml' | sort)
       files+=("$networking/config/certificate.yaml" "$networking/config/ingress.yaml" "$networking/config/serverlessservice.yaml"
         "$networking/config/domain-claim.yaml" "$networking/config/config-network.yaml" "$caching/config/image.yaml")
@@ -185,7 +182,7 @@ dapr_chart() {
     internet) printf '%s\n' dapr/dapr --version "$DAPR_CHART_VERSION" -f "$ROOT/cluster/helm/dapr-values-dev.yaml" ;;
     local)
       local chart="<github.com/dapr/dapr@v$DAPR_CHART_VERSION>/charts/dapr"
-      ((DRY_RUN)) || chart=$(bash "$ROOT/scripts/install/go-module.sh" "github.com/dapr/dapr@v$DAPR_CHART_VERSION")/charts/dapr
+      ((DRY_RUN)) || chart=$(bash "$ROOT/hack/install/go-module.sh" "github.com/dapr/dapr@v$DAPR_CHART_VERSION")/charts/dapr
       printf '%s\n' "$chart" -f "$ROOT/cluster/helm/dapr-values-dev.yaml" -f "$CLUSTER_KIT/local/dapr-values-local.yaml"
       ;;
   esac

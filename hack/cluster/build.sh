@@ -10,23 +10,13 @@
 # gets only the final summary, one line per component.
 # Most of these modules cannot be `go install`ed (their go.mod has replace directives, or
 # Kubernetes' local staging replaces), so each is built from a generated wrapper module that
-# requires the release and repeats its replace/exclude/godebug lines (as scripts/install/dapr.sh).
+# requires the release and repeats its replace/exclude/godebug lines (as hack/install/dapr.sh).
 # Binaries are static (CGO_ENABLED=0): they go into FROM-scratch images.
-# shellcheck source=../../scripts/install/common.sh
-source "$(dirname "$0")/../../scripts/install/common.sh"
+# shellcheck source=../install/common.sh
+source "$(dirname "$0")/../install/common.sh"
 KIT=$(cd "$(dirname "$0")" && pwd)
 
-KUBERNETES_VERSION="${KUBERNETES_VERSION:-v1.34.4}"
-# The etcd and CoreDNS kubeadm v1.34.4 names (registry.k8s.io/etcd:3.6.5-0, coredns:v1.12.1).
-ETCD_VERSION="${ETCD_VERSION:-v3.6.5}"
-COREDNS_VERSION="${COREDNS_VERSION:-v1.12.1}"
-MINIKUBE_VERSION="${MINIKUBE_VERSION:-v1.38.1}"
-CRICTL_VERSION="${CRICTL_VERSION:-v1.34.0}"
-KNATIVE_SERVING_VERSION="${KNATIVE_SERVING_VERSION:-v0.50.0}"
-TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.6.12}"
-# DAPR_VERSION (1.18.2, no leading v) comes from common.sh. 1.18.3 does not build from the proxy.
-HELM_VERSION="${HELM_VERSION:-v3.22.0}"
-FUNC_VERSION="${FUNC_VERSION:-v0.50.1}"
+# The versions (hack/versions.env) come from common.sh. Dapr 1.18.3 does not build from the proxy.
 # Served release standing in for the ECR credential helper pseudo-version func requires (refused).
 FUNC_ECR_LOGIN_STANDIN="${FUNC_ECR_LOGIN_STANDIN:-v0.12.0}"
 # Optional: the upstream commit of the Kubernetes release, for `kubectl version`/`/version`

@@ -18,8 +18,8 @@
 #   hack/cluster/images.sh function FN HASH     a function's image, built and loaded (at deploy time)
 #   hack/cluster/images.sh node-image           the node image's name
 #   hack/cluster/images.sh list                 kind, name and archive of every image
-# shellcheck source=../../scripts/install/common.sh
-source "$(dirname "$0")/../../scripts/install/common.sh"
+# shellcheck source=../install/common.sh
+source "$(dirname "$0")/../install/common.sh"
 KIT=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$KIT/../.." && pwd)
 
@@ -35,9 +35,8 @@ MINIKUBE_DIR=$MINIKUBE_HOME
 PROFILE=${CLUSTER_PROFILE:-minikube}
 mkdir -p "$IMAGES" "$ROOTFS" "$LOGS"
 
-KNATIVE=v0.50.0 TRAEFIK=v3.6.12 KUBERNETES=v1.34.4 MINIKUBE=v1.38.1
-# What kubeadm v1.34.4 names (`kubeadm config images list`) and minikube v1.38.1's addon uses.
-ETCD=v3.6.5 COREDNS=v1.12.1 PAUSE=3.10.1 CRICTL=v1.34.0
+KNATIVE=$KNATIVE_SERVING_VERSION TRAEFIK=$TRAEFIK_VERSION KUBERNETES=$KUBERNETES_VERSION MINIKUBE=$MINIKUBE_VERSION
+ETCD=$ETCD_VERSION COREDNS=$COREDNS_VERSION PAUSE=$PAUSE_VERSION CRICTL=$CRICTL_VERSION
 
 # The node's Debian packages: what minikube's docker driver expects in kicbase.
 NODE_PACKAGES=(systemd systemd-sysv dbus openssh-server sudo containerd runc containernetworking-plugins
@@ -223,7 +222,7 @@ build_image() {
       find "$IMAGES" -maxdepth 1 -name 'node-*.tar' ! -name "$archive.tar" -delete ;;
     pause)
       local dir="$ROOTFS/pause" src
-      src=$(bash "$ROOT/scripts/install/go-module.sh" "k8s.io/kubernetes@$KUBERNETES")/build/pause/linux/pause.c
+      src=$(bash "$ROOT/hack/install/go-module.sh" "k8s.io/kubernetes@$KUBERNETES")/build/pause/linux/pause.c
       rm -rf "$dir"; mkdir -p "$dir"
       gcc -Os -static -o "$dir/pause" "$src" -DVERSION="$PAUSE" >&2 || die "could not compile pause.c"
       oci --name "$name" --out "$out" --layer "$dir" --entrypoint '["/pause"]' --user 65535:65535 ;;
@@ -247,15 +246,15 @@ build_image() {
       local dir="$ROOTFS/floor"
       rm -rf "$dir"; mkdir -p "$dir"
       # CGO off: net would link libc dynamically, and a scratch image has no loader.
-      (cd "$ROOT/tools/cold-start-floor" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$dir/floor" .) >&2 \
-        || die "could not build tools/cold-start-floor"
+      (cd "$ROOT/hack/cluster/cold-start-floor" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$dir/floor" .) >&2 \
+        || die "could not build hack/cluster/cold-start-floor"
       oci --name "$name" --out "$out" --layer "$(scratch_layer)" --layer "$dir" \
         --entrypoint '["/floor"]' --user 65532:65532 --port 8080 ;;
     kafka)
       local base app="$ROOTFS/kafka-app" libs
       base=$(debian_with kafka-jre prepare_kafka openjdk-17-jre-headless)
-      libs=$(bash "$ROOT/scripts/install/kafka.sh")
-      [[ -d $libs ]] || die "scripts/install/kafka.sh gave '$libs'"
+      libs=$(bash "$ROOT/hack/install/kafka.sh")
+      [[ -d $libs ]] || die "hack/install/kafka.sh gave '$libs'"
       rm -rf "$app"; mkdir -p "$app/opt/kafka/libs" "$app/opt/kafka/bin"
       cp "$libs"/*.jar "$app/opt/kafka/libs/"
       cp "$KIT/local/kafka-entrypoint.sh" "$app/opt/kafka/bin/entrypoint.sh"
@@ -284,7 +283,7 @@ function_image() {
   local fn=$1 name="dev.local/todo/$1:$2" out="$IMAGES/fn-$1-$2.tar"
   if [[ ! -f $out ]]; then
     local node_base="$ROOTFS/node-24" app="$ROOTFS/fn-$fn" node_dir
-    node_dir=$(bash "$ROOT/scripts/install/node.sh")
+    node_dir=$(bash "$ROOT/hack/install/node.sh")
     if [[ ! -f $node_base.complete ]]; then
       rm -rf "$node_base"; mkdir -p "$node_base/usr/local/bin" "$node_base/cnb/lifecycle"
       cp "$node_dir/node" "$node_base/usr/local/bin/node"

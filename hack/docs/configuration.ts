@@ -39,7 +39,7 @@ function renderTables(): string {
     "(exit 78, naming each bad setting, never its value) when one is missing, malformed or contradicts",
     "another. A setting is defined once, with its default, in `functions/<name>/src/settings.ts`;",
     "`func.yaml` sets it for a cluster (the Knative Services in `knative/` mirror it, checked by a",
-    "test), the local stack (`scripts/stack.sh`) sets the addresses and tokens of its own processes.",
+    "test), the local stack (`hack/stack.sh`) sets the addresses and tokens of its own processes.",
     "Secrets come from Kubernetes Secrets (`{{ secret:name:key }}` in func.yaml), never from a file",
     "or a command line. `TODO_INSECURE_LOCAL_DEV=true` lets secrets be left out, for local",
     "development only (it says so in its log).",

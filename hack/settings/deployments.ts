@@ -1,6 +1,6 @@
 /**
  * Where each function's settings are set, read as a deployment gives them: func.yaml's run.envs,
- * the Knative Service in knative/, the local stack (scripts/stack.sh function-env). Secrets are
+ * the Knative Service in knative/, the local stack (hack/stack.sh function-env). Secrets are
  * references there; they are read here as placeholder secrets of the right form.
  */
 import { execFileSync } from "node:child_process";
@@ -54,11 +54,11 @@ export function knativeEnvironment(path: string): Environment {
   );
 }
 
-/** What scripts/stack.sh gives the function, run with an empty environment and a scratch stack. */
+/** What hack/stack.sh gives the function, run with an empty environment and a scratch stack. */
 export function localStackEnvironment(fn: FunctionName): Environment {
   const stackDir = mkdtempSync(join(tmpdir(), "settings-stack-"));
   const base = { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/root", STACK_DIR: stackDir };
-  const output = execFileSync(join(ROOT, "scripts", "stack.sh"), ["function-env", fn], {
+  const output = execFileSync(join(ROOT, "hack", "stack.sh"), ["function-env", fn], {
     encoding: "utf8",
     env: base,
   });

@@ -9,7 +9,7 @@ const RULE_TESTS = join(ROOT, "cluster", "observability", "alert-rules.test.yaml
 
 /** The alert rules, checked and unit-tested by Prometheus' own promtool. */
 describe("alert rules (promtool)", () => {
-  const promtool = execFileSync("bash", [join(ROOT, "scripts", "install", "promtool.sh")], { encoding: "utf8" }).trim();
+  const promtool = execFileSync("bash", [join(ROOT, "hack", "install", "promtool.sh")], { encoding: "utf8" }).trim();
   const run = (...args: string[]) =>
     spawnSync(promtool, args, { encoding: "utf8", cwd: join(ROOT, "cluster", "observability") });
 

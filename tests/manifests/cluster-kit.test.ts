@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { pin } from "../support/versions.ts";
 import { FUNC_MODULE, ROOT, goModule, readYaml } from "./support.ts";
 
 /** Every shell script of the cluster kit (hack/), the runtime wrapper included. */
@@ -33,7 +34,7 @@ const backboneSteps = (printed: string) =>
 
 describe("the cluster kit's shell scripts", () => {
   it("pass shellcheck", () => {
-    execFileSync("bash", [join(ROOT, "scripts", "install", "debian-tools.sh")]);
+    execFileSync("bash", [join(ROOT, "hack", "install", "debian-tools.sh")]);
     const result = spawnSync("shellcheck", ["-x", ...scripts], { cwd: ROOT, encoding: "utf8" });
     expect(result.stdout).toBe("");
   });
@@ -76,21 +77,23 @@ describe("one bring-up for a user's Minikube and for this machine (hack/cluster/
     }
   });
 
-  it("starts the same node: minikube, docker driver, containerd, Kubernetes v1.34.4, 2 CPUs, 4 GB", () => {
+  it("starts the same node: minikube, docker driver, containerd, the pinned Kubernetes, 2 CPUs, 4 GB", () => {
     for (const printed of [internet, local]) {
-      expect(printed).toMatch(
-        /minikube -p minikube start --driver=docker --container-runtime=containerd --cni=bridge --kubernetes-version=v1\.34\.4 --cpus=2 --memory=4096/,
+      expect(printed).toContain(
+        `minikube -p minikube start --driver=docker --container-runtime=containerd --cni=bridge --kubernetes-version=${pin("KUBERNETES_VERSION")} --cpus=2 --memory=4096`,
       );
     }
     expect(local).toMatch(/--preload=false --cache-images=true --base-image=local\/todo-minikube-node:/);
     expect(internet).not.toMatch(/--base-image/);
   });
 
-  it("a user gets the internet's artifacts: Knative 1.23 release, Traefik v3.6, the Dapr and Redpanda charts, func's pack builder", () => {
-    expect(internet).toContain("release knative-v1.23.0");
-    expect(internet).toContain("image: docker.io/traefik:v3.6.12");
-    expect(internet).toContain("helm upgrade --install dapr dapr/dapr --version 1.18.2");
-    expect(internet).toContain("helm upgrade --install redpanda redpanda/redpanda --version 26.2.1");
+  it("a user gets the internet's artifacts: the pinned Knative release, Traefik, the Dapr and Redpanda charts, func's pack builder", () => {
+    expect(internet).toContain(`release ${pin("KNATIVE_RELEASE")}`);
+    expect(internet).toContain(`image: docker.io/traefik:${pin("TRAEFIK_VERSION")}`);
+    expect(internet).toContain(`helm upgrade --install dapr dapr/dapr --version ${pin("DAPR_VERSION")}`);
+    expect(internet).toContain(
+      `helm upgrade --install redpanda redpanda/redpanda --version ${pin("REDPANDA_CHART_VERSION")}`,
+    );
     expect(internet).toContain("kubectl apply -f " + join(ROOT, "cluster", "topics-job.yaml"));
     expect(internet).toMatch(
       /func build --path <copy of functions\/schedule-reminder> --builder pack --image dev\.local\/todo\//,
@@ -99,12 +102,13 @@ describe("one bring-up for a user's Minikube and for this machine (hack/cluster/
     expect(internet).not.toMatch(/dev\.local\/(knative|traefik|daprio)|host\/prepare\.sh|kafka\.yaml/);
   });
 
-  it("this machine gets the same from its build cache: Knative v0.50.0's module, Traefik and Dapr built here, Kafka for Redpanda", () => {
-    expect(local).toContain("knative.dev/serving@v0.50.0 config/core (= knative-v1.23.0)");
-    expect(local).toContain("image: dev.local/traefik/traefik:v3.6.12");
-    expect(local).toMatch(
-      /helm upgrade --install dapr <github\.com\/dapr\/dapr@v1\.18\.2>\/charts\/dapr .*dapr-values-local\.yaml/,
+  it("this machine gets the same from its build cache: Knative's module, Traefik and Dapr built here, Kafka for Redpanda", () => {
+    expect(local).toContain(
+      `knative.dev/serving@${pin("KNATIVE_SERVING_VERSION")} config/core (= ${pin("KNATIVE_RELEASE")})`,
     );
+    expect(local).toContain(`image: dev.local/traefik/traefik:${pin("TRAEFIK_VERSION")}`);
+    expect(local).toContain(`helm upgrade --install dapr <github.com/dapr/dapr@v${pin("DAPR_VERSION")}>/charts/dapr `);
+    expect(local).toMatch(/helm upgrade --install dapr .*dapr-values-local\.yaml/);
     expect(local).toContain("hack/cluster/local/kafka.yaml");
     expect(local).toMatch(/host\/prepare\.sh[\s\S]*build\.sh[\s\S]*images\.sh build[\s\S]*images\.sh stage/);
     expect(local).toContain("hack/cluster/images.sh function schedule-reminder");
@@ -161,10 +165,9 @@ describe("the migration Job (cluster/migrate-job.yaml)", () => {
 });
 
 describe("one Knative version", () => {
-  it("the release users install is the knative.dev/serving module func v0.50.1 pins and this machine builds", () => {
-    const artifacts = readFileSync(join(ROOT, "hack", "cluster", "artifacts.sh"), "utf8");
-    const release = /^KNATIVE_RELEASE=knative-v1\.(\d+)\.(\d+)/m.exec(artifacts);
-    const module = /^KNATIVE_MODULE=v0\.(\d+)\.(\d+)/m.exec(artifacts);
+  it("the release users install is the knative.dev/serving module the pinned func requires and this machine builds", () => {
+    const release = /^knative-v1\.(\d+)\.(\d+)$/.exec(pin("KNATIVE_RELEASE"));
+    const module = /^v0\.(\d+)\.(\d+)$/.exec(pin("KNATIVE_SERVING_VERSION"));
     expect(release).not.toBeNull();
     expect(module).not.toBeNull();
     // Knative's modules are numbered v0.<release minor + 27>: knative-v1.23.x is knative.dev/serving v0.50.x.

@@ -162,9 +162,13 @@ describe("least privilege between the sidecars", () => {
 
 describe("no secret on a command line", () => {
   it("no script passes a secret to helm or kubectl as an argument", () => {
-    for (const script of execFileSync("bash", ["-c", `cd ${ROOT} && ls scripts/*.sh scripts/*/*.sh`], {
-      encoding: "utf8",
-    })
+    for (const script of execFileSync(
+      "bash",
+      ["-c", `cd ${ROOT} && ls scripts/*.sh hack/*.sh hack/install/*.sh hack/bench/*.sh`],
+      {
+        encoding: "utf8",
+      },
+    )
       .trim()
       .split("\n")) {
       const text = readFileSync(join(ROOT, script), "utf8");
@@ -189,14 +193,18 @@ describe("Helm values against the chart's own value names", () => {
 });
 
 describe("shell scripts", () => {
-  const scripts = execFileSync("bash", ["-c", `cd ${ROOT} && ls scripts/*.sh scripts/*/*.sh`], {
-    encoding: "utf8",
-  })
+  const scripts = execFileSync(
+    "bash",
+    ["-c", `cd ${ROOT} && ls scripts/*.sh hack/*.sh hack/install/*.sh hack/bench/*.sh`],
+    {
+      encoding: "utf8",
+    },
+  )
     .trim()
     .split("\n");
 
   it("pass shellcheck", () => {
-    execFileSync("bash", [join(ROOT, "scripts", "install", "debian-tools.sh")]);
+    execFileSync("bash", [join(ROOT, "hack", "install", "debian-tools.sh")]);
     const result = (() => {
       try {
         return execFileSync("shellcheck", ["-x", ...scripts], { cwd: ROOT, encoding: "utf8" });

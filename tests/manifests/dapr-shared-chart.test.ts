@@ -12,7 +12,7 @@ interface Rendered {
 
 /** cluster/charts/dapr-shared rendered by Helm: the daprd replicas of each app-id and their disruption budget. */
 describe("the Dapr Shared chart", () => {
-  const helm = execFileSync("bash", [join(ROOT, "scripts", "install", "helm.sh")], { encoding: "utf8" }).trim();
+  const helm = execFileSync("bash", [join(ROOT, "hack", "install", "helm.sh")], { encoding: "utf8" }).trim();
   const render = (...sets: string[]) =>
     parseAllDocuments(
       execFileSync(

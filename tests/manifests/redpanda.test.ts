@@ -5,12 +5,12 @@ import { parseAllDocuments } from "yaml";
 import { ROOT, brokenCopy } from "./support.ts";
 
 const install = (script: string) =>
-  execFileSync("bash", [join(ROOT, "scripts", "install", script)], { encoding: "utf8" }).trim();
+  execFileSync("bash", [join(ROOT, "hack", "install", script)], { encoding: "utf8" }).trim();
 const VALUES = join(ROOT, "cluster", "helm", "redpanda-values-minimal.yaml");
 
 /**
  * Our Redpanda values, rendered and linted by the real chart (26.2.1, its values schema closed:
- * an unknown key fails), from where scripts/install/redpanda-chart.sh takes it.
+ * an unknown key fails), from where hack/install/redpanda-chart.sh takes it.
  */
 describe("Redpanda values against the Redpanda chart itself", () => {
   const helm = install("helm.sh");

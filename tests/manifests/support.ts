@@ -3,23 +3,24 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
+import { pin } from "../support/versions.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
-export const DAPR_VERSION = "1.18.2";
+export const DAPR_VERSION = pin("DAPR_VERSION");
 
 const install = (script: string, ...args: string[]) =>
-  execFileSync("bash", [join(ROOT, "scripts", "install", script), ...args], { encoding: "utf8" }).trim();
+  execFileSync("bash", [join(ROOT, "hack", "install", script), ...args], { encoding: "utf8" }).trim();
 
 let manifestCheckBinary: string | undefined;
-/** Runs tools/manifest-check (Knative's and func's own validation) and returns its verdict lines. */
+/** Runs hack/manifest-check (Knative's and func's own validation) and returns its verdict lines. */
 export function manifestCheck(kind: "ksvc" | "func" | "func-ksvc" | "autoscaler", ...paths: string[]) {
   manifestCheckBinary ??= install("manifest-check.sh");
   const result = spawnSync(manifestCheckBinary, [kind, ...paths], { encoding: "utf8" });
   return { ok: result.status === 0, output: result.stdout + result.stderr };
 }
 
-/** The func release tools/manifest-check is built on (its go.mod pins the same version). */
-export const FUNC_MODULE = "knative.dev/func@v0.50.1";
+/** The func release hack/manifest-check is built on (its go.mod pins the same version). */
+export const FUNC_MODULE = `knative.dev/func@${pin("FUNC_VERSION")}`;
 
 /** A Go module's files from the module proxy: the Dapr release's CRDs and chart, func's schema. */
 export const goModule = (module: string) => install("go-module.sh", module);

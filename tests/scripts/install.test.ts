@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { pin } from "../support/versions.ts";
 
 /**
  * First run = every run: an install script prints only the path it provides on stdout, whatever
@@ -21,7 +22,7 @@ function runInstall(script: string, tools: Record<string, string>, args: string[
     writeFileSync(join(bin, name), `#!/usr/bin/env bash\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
   }
-  const result = spawnSync("bash", [join(ROOT, "scripts", "install", script), ...args], {
+  const result = spawnSync("bash", [join(ROOT, "hack", "install", script), ...args], {
     encoding: "utf8",
     env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, TODO_TOOLS_DIR: join(dir, "cache") },
   });
@@ -34,15 +35,15 @@ echo "${ESC}[0m${ESC}[0mDownloading from central: https://repo.maven.apache.org/
 for arg in "$@"; do case $arg in -DoutputDirectory=*) out=\${arg#-DoutputDirectory=} ;; esac; done
 ${
   succeed
-    ? 'mkdir -p "$out" && touch "$out/kafka_2.13-3.9.1.jar" && echo "[INFO] BUILD SUCCESS"'
-    : 'echo "[ERROR] Failed to execute goal: Could not transfer artifact org.apache.kafka:kafka_2.13:pom:3.9.1 from/to central: status code: 403, reason phrase: Forbidden (403)"; exit 1'
+    ? `mkdir -p "$out" && touch "$out/kafka_2.13-${pin("KAFKA_VERSION")}.jar" && echo "[INFO] BUILD SUCCESS"`
+    : `echo "[ERROR] Failed to execute goal: Could not transfer artifact org.apache.kafka:kafka_2.13:pom:${pin("KAFKA_VERSION")} from/to central: status code: 403, reason phrase: Forbidden (403)"; exit 1`
 }`;
 
 describe("install scripts print only their path on stdout", () => {
   it("kafka.sh: Maven's own stdout (colour codes, progress) never reaches the captured path", () => {
     const result = runInstall("kafka.sh", { mvn: mavenLike(true), java: "exit 0" });
     expect(result.status, result.stderr).toBe(0);
-    const libs = join(result.cache, "kafka", "3.9.1", "libs");
+    const libs = join(result.cache, "kafka", pin("KAFKA_VERSION"), "libs");
     expect(result.stdout).toBe(`${libs}\n`);
     expect(result.stderr).toContain("BUILD SUCCESS");
     expect(existsSync(join(libs, ".complete"))).toBe(true);
@@ -53,7 +54,7 @@ describe("install scripts print only their path on stdout", () => {
     expect(result.status).not.toBe(0);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("status code: 403, reason phrase: Forbidden");
-    expect(existsSync(join(result.cache, "kafka", "3.9.1", "libs", ".complete"))).toBe(false);
+    expect(existsSync(join(result.cache, "kafka", pin("KAFKA_VERSION"), "libs", ".complete"))).toBe(false);
   });
 
   it("node.sh: npm's output never reaches the captured path, and a failure shows npm's message", () => {
@@ -91,7 +92,7 @@ ${
       "bash",
       [
         "-c",
-        `source ${join(ROOT, "scripts", "install", "common.sh")}; echo "$GOMODCACHE|$GOCACHE|$npm_config_cache|$MAVEN_REPO"`,
+        `source ${join(ROOT, "hack", "install", "common.sh")}; echo "$GOMODCACHE|$GOCACHE|$npm_config_cache|$MAVEN_REPO"`,
       ],
       { encoding: "utf8", env: { PATH: "/usr/bin:/bin", TODO_TOOLS_DIR: "/cache" } },
     );

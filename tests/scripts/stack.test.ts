@@ -13,7 +13,7 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const started: { root: string; env: NodeJS.ProcessEnv }[] = [];
 
 function stackSh(root: string, env: NodeJS.ProcessEnv, ...args: string[]) {
-  const result = spawnSync("bash", [join(root, "scripts", "stack.sh"), ...args], {
+  const result = spawnSync("bash", [join(root, "hack", "stack.sh"), ...args], {
     encoding: "utf8",
     env,
     timeout: 120_000,
@@ -25,7 +25,7 @@ afterAll(() => {
   for (const { root, env } of started) stackSh(root, env, "reset");
 });
 
-describe("scripts/stack.sh", () => {
+describe("hack/stack.sh", () => {
   it("starts PostgreSQL for a stack inside a private (0700) folder, as root's home and mktemp -d are", () => {
     const privateFolder = mkdtempSync(join(tmpdir(), "private-")); // mode 0700
     chmodSync(privateFolder, 0o700);
@@ -66,6 +66,7 @@ describe("scripts/stack.sh", () => {
     // A copy of the project's layout whose bundle can change without touching the real one.
     const root = mkdtempSync(join(tmpdir(), "checkout-"));
     symlinkSync(join(ROOT, "scripts"), join(root, "scripts"));
+    symlinkSync(join(ROOT, "hack"), join(root, "hack"));
     symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
     const fn = join(root, "functions", "publish-task-event");
     mkdirSync(join(fn, "build"), { recursive: true });

@@ -6,7 +6,7 @@ import { STACK_FILE, sleep, stack, type FunctionName } from "./stack.ts";
 const READY_WITHIN_MS = 30_000;
 const ROOT = join(import.meta.dirname, "..", "..");
 
-/** The first 16 hex digits of the bundle's sha256, as scripts/stack.sh records it at start. */
+/** The first 16 hex digits of the bundle's sha256, as hack/stack.sh records it at start. */
 export const bundleHash = (fn: FunctionName) =>
   createHash("sha256")
     .update(readFileSync(join(ROOT, "functions", fn, "build", "index.js")))

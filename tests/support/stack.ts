@@ -33,7 +33,7 @@ export const STACK_DIR = process.env["STACK_DIR"] ?? join(import.meta.dirname, "
 export const STACK_FILE = join(STACK_DIR, "stack.json");
 
 let info: StackInfo | undefined;
-/** Where the running local stack listens (written by `scripts/stack.sh up`). */
+/** Where the running local stack listens (written by `hack/stack.sh up`). */
 export function stack(): StackInfo {
   info ??= JSON.parse(readFileSync(STACK_FILE, "utf8")) as StackInfo;
   return info;
@@ -47,7 +47,7 @@ export async function stackCtl(action: "start" | "stop" | "kill", name: string):
   });
 }
 
-/** Stops (down) or starts (up) the whole local stack, as `scripts/stack.sh` does; data is kept. */
+/** Stops (down) or starts (up) the whole local stack, as `hack/stack.sh` does; data is kept. */
 export async function stackAll(action: "up" | "down"): Promise<void> {
   await promisify(execFile)(stack().stackScript, [action], {
     timeout: 300_000,

@@ -52,7 +52,7 @@ export function bundleScheduleReminderOnPg(): string {
 
 export type Kind = FunctionName | "stock" | "stock + compile cache" | typeof ON_PG;
 
-/** Each function's environment exactly as scripts/stack.sh gives it (secrets, V8 limits), on `port`. */
+/** Each function's environment exactly as hack/stack.sh gives it (secrets, V8 limits), on `port`. */
 export function functionEnv(kind: Kind, port: number): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { PATH: process.env["PATH"], FUNC_LOG_LEVEL: "warn" };
   if (kind === "stock + compile cache") {

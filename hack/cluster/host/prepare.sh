@@ -11,8 +11,8 @@
 #   6. the guard again (now with DOCKER-USER) and its check.
 # Idempotent: on a prepared host it only re-checks. Logs: $TOOLS_DIR/cluster/logs/{apt-host,dockerd,deny-proxy}.log.
 #   hack/cluster/host/prepare.sh
-# shellcheck source=../../../scripts/install/common.sh
-source "$(dirname "$0")/../../../scripts/install/common.sh"
+# shellcheck source=../../install/common.sh
+source "$(dirname "$0")/../../install/common.sh"
 HOST=$(cd "$(dirname "$0")" && pwd)
 LOGS="$TOOLS_DIR/cluster/logs"
 DENY_PROXY_PORT=3129

@@ -8,7 +8,7 @@
 #   otherwise the published chart: helm pull redpanda/redpanda 26.2.1 from charts.redpanda.com.
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
-VERSION=26.2.1
+VERSION=$REDPANDA_CHART_VERSION
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 helm=$(bash "$(dirname "$0")/helm.sh")
 source_dir=${REDPANDA_CHART_SOURCE:-}

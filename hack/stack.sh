@@ -2,14 +2,14 @@
 # The real local stack on 127.0.0.1: Kafka (KRaft), PostgreSQL, the Dapr scheduler, and for each
 # function its faas-js-runtime process plus its own daprd. Installs on first use, then caches.
 #
-#   scripts/stack.sh up                 start everything (safe to re-run; a function whose
+#   hack/stack.sh up                 start everything (safe to re-run; a function whose
 #                                       bundle changed since it started is restarted)
-#   scripts/stack.sh down               stop everything (data stays)
-#   scripts/stack.sh status             what runs, where it listens, where it logs
-#   scripts/stack.sh start|stop|kill PROCESS   one process (kafka, postgres, scheduler,
+#   hack/stack.sh down               stop everything (data stays)
+#   hack/stack.sh status             what runs, where it listens, where it logs
+#   hack/stack.sh start|stop|kill PROCESS   one process (kafka, postgres, scheduler,
 #                                       <function>, <function>-dapr); used by the fault tests
-#   scripts/stack.sh reset              down, then forget all data
-#   scripts/stack.sh function-env FN    FN's environment as the stack gives it (for the benchmark)
+#   hack/stack.sh reset              down, then forget all data
+#   hack/stack.sh function-env FN    FN's environment as the stack gives it (for the benchmark)
 #
 # STACK_DIR (default .stack) holds one stack's state and STACK_PORT_OFFSET moves its ports:
 # test.sh runs its own stack that way, and never touches the one `demo.sh` left running.
@@ -20,9 +20,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # An existing database given by DATABASE_URL is used as it is: no local PostgreSQL then.
 EXTERNAL_DATABASE=${DATABASE_URL:+1}
 # shellcheck source=install/common.sh
-source "$ROOT/scripts/install/common.sh"
+source "$ROOT/hack/install/common.sh"
 # shellcheck source=stack-ports.sh
-source "$ROOT/scripts/stack-ports.sh"
+source "$ROOT/hack/stack-ports.sh"
 
 STATE="${STACK_DIR:-$ROOT/.stack}"
 LOGS="$STATE/logs"
@@ -72,8 +72,8 @@ http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 # tool might leak there would end up in a classpath or PATH, so the answer is checked.
 tool_dir() {
   local dir
-  dir=$(bash "$ROOT/scripts/install/$1") || die "scripts/install/$1 failed (its message above)"
-  [[ -d $dir ]] || die "scripts/install/$1 printed '$dir', which is not a directory"
+  dir=$(bash "$ROOT/hack/install/$1") || die "hack/install/$1 failed (its message above)"
+  [[ -d $dir ]] || die "hack/install/$1 printed '$dir', which is not a directory"
   echo "$dir"
 }
 node_bin() { tool_dir node.sh; }
@@ -350,7 +350,7 @@ write_stack_json() {
   "kafka": "127.0.0.1:$KAFKA_PORT",
   "databaseUrl": "$DATABASE_URL",
   "scheduler": "127.0.0.1:$SCHEDULER_PORT",
-  "stackScript": "$ROOT/scripts/stack.sh",
+  "stackScript": "$ROOT/hack/stack.sh",
   "stackDir": "$STATE",
   "portOffset": $OFFSET,
   "logs": "$LOGS",

@@ -3,7 +3,7 @@
 # once, and prints the binary's path. The test command runs the alert rules' tests with it.
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
-version=${PROMETHEUS_VERSION:-v0.316.0}
+version=$PROMETHEUS_VERSION
 dir="$TOOLS_DIR/promtool/$version"
 bin="$dir/promtool"
 if [[ ! -x $bin ]]; then

@@ -8,9 +8,8 @@
 set -euo pipefail
 
 TOOLS_DIR="${TODO_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/todo-event-backbone}"
-DAPR_VERSION="${DAPR_VERSION:-1.18.2}"
-KAFKA_VERSION="${KAFKA_VERSION:-3.9.1}"
-NODE_MAJOR="${NODE_MAJOR:-24}"
+# shellcheck source=../versions.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../versions.sh"
 mkdir -p "$TOOLS_DIR"
 
 export GOPATH="$TOOLS_DIR/go" GOMODCACHE="$TOOLS_DIR/go/mod" GOCACHE="$TOOLS_DIR/go/build"

@@ -1,4 +1,4 @@
-module github.com/todo-events/backbone/tools/manifest-check
+module github.com/todo-events/backbone/hack/manifest-check
 
 go 1.26
 

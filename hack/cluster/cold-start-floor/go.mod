@@ -1,0 +1,3 @@
+module github.com/todo-events/backbone/hack/cluster/cold-start-floor
+
+go 1.26

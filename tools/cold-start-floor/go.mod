@@ -1,3 +1,0 @@
-module github.com/todo-events/backbone/tools/cold-start-floor
-
-go 1.26
