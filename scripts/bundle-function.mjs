@@ -30,7 +30,8 @@ await build({
   target: "node24",
   format: "esm",
   sourcemap: "linked",
-  // Less to compile at a cold start; the source map keeps stack traces readable.
+  // Less to compile at a cold start. The linked source map is for debugging a local run; the images
+  // leave it out (hack/cluster/images.sh), so a stack trace there names the bundle's lines.
   minify: true,
   external: ["faas-js-runtime"],
   // Bundled CommonJS dependencies (pino) still call require() for Node built-ins.

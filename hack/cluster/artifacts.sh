@@ -215,10 +215,11 @@ function_image() {
   echo "$image"
 }
 
-# The bundle's identity: every file func would build from (build/, package.json), maps left out.
+# The bundle's identity: every file func would build from (build/, package.json, package-lock.json),
+# maps left out.
 bundle_hash() {
   if ((DRY_RUN)); then echo "<bundle-hash>"; return; fi
-  (cd "$ROOT/functions/$1" && find build package.json -type f ! -name '*.map' -print0 | sort -z | xargs -0 sha256sum) |
+  (cd "$ROOT/functions/$1" && find build package.json package-lock.json -type f ! -name '*.map' -print0 | sort -z | xargs -0 sha256sum) |
     sha256sum | cut -c1-16
 }
 

@@ -294,11 +294,11 @@ function_image() {
       touch "$node_base.complete"
     fi
     rm -rf "$app"; mkdir -p "$app/app"
-    cp -r "$ROOT/functions/$fn/build" "$ROOT/functions/$fn/package.json" "$app/app/"
+    cp -r "$ROOT/functions/$fn/build" "$ROOT/functions/$fn/package.json" "$ROOT/functions/$fn/package-lock.json" "$app/app/"
     rm -f "$app/app/build/"*.map
-    (cd "$app/app" && PATH="$node_dir:$PATH" \
-      npm install --omit=dev --no-package-lock --no-audit --no-fund --loglevel=error) >&2 \
-      || die "npm install of $fn's runtime dependencies failed"
+    # The function folder's own lockfile, as func's Node builder uses it (npm ci).
+    (cd "$app/app" && PATH="$node_dir:$PATH" npm ci --omit=dev --no-audit --no-fund --loglevel=error) >&2 \
+      || die "npm ci of $fn's runtime dependencies failed"
     # The compile cache the function starts from (func.yaml's NODE_COMPILE_CACHE), made by the
     # image's own Node, and readable by the user the container runs as.
     (cd "$app/app" && "$node_dir/node" build/warm-compile-cache.mjs) >&2 \
