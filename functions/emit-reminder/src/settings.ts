@@ -1,15 +1,13 @@
 import { z } from "zod";
 import {
-  databaseUrl,
   lifecycleSettings,
   loggingSettings,
   MIN_DEDUPLICATION_DAYS,
   milliseconds,
   name,
   refuseContradictingTiming,
+  reminderFunctionSettings,
   reminderTimingSettings,
-  secret,
-  sidecarSettings,
   tracingSettings,
   type ParsedSettings,
 } from "@todo/shared";
@@ -20,11 +18,7 @@ export const SERVICE = "emit-reminder";
 export const settingsSchema = (devMode: boolean) =>
   z
     .object({
-      ...sidecarSettings(devMode),
-      APP_API_TOKEN: secret(devMode).describe(
-        "what its daprd sends in dapr-api-token: anything without it did not come from its daprd (secret)",
-      ),
-      DATABASE_URL: databaseUrl(devMode).describe("the reminders' PostgreSQL database (secret)"),
+      ...reminderFunctionSettings(devMode),
       PUBSUB_NAME: name("kafka-pubsub").describe("the Dapr pub/sub component ReminderDue is published through"),
       SWEEP_SCHEDULE: name("@every 1h").describe(
         "how often the sweep runs (a Dapr job schedule), and once at every start: it fires PENDING reminders whose job gave up, and prunes old rows",
@@ -51,7 +45,6 @@ export const settingsSchema = (devMode: boolean) =>
       ...reminderTimingSettings,
       ...lifecycleSettings,
       ...loggingSettings,
-      ...tracingSettings,
       ...tracingSettings,
     })
     .superRefine(refuseContradictingTiming);

@@ -1,14 +1,13 @@
 import { z } from "zod";
 import {
-  databaseUrl,
   httpEndpoint,
   lifecycleSettings,
   loggingSettings,
   name,
   refuseContradictingTiming,
+  reminderFunctionSettings,
   reminderTimingSettings,
   secret,
-  sidecarSettings,
   tracingSettings,
   type ParsedSettings,
 } from "@todo/shared";
@@ -19,11 +18,7 @@ export const SERVICE = "schedule-reminder";
 export const settingsSchema = (devMode: boolean) =>
   z
     .object({
-      ...sidecarSettings(devMode),
-      APP_API_TOKEN: secret(devMode).describe(
-        "what its daprd sends in dapr-api-token: anything without it did not come from its daprd (secret)",
-      ),
-      DATABASE_URL: databaseUrl(devMode).describe("the reminders' PostgreSQL database (secret)"),
+      ...reminderFunctionSettings(devMode),
       REMINDER_JOBS_DAPR_ENDPOINT: httpEndpoint(devMode, "http://127.0.0.1:3500").describe(
         "emit-reminder's daprd: a job fires on the app-id whose sidecar created it, so reminder jobs are created there",
       ),
@@ -37,7 +32,6 @@ export const settingsSchema = (devMode: boolean) =>
       ...reminderTimingSettings,
       ...lifecycleSettings,
       ...loggingSettings,
-      ...tracingSettings,
       ...tracingSettings,
     })
     .superRefine(refuseContradictingTiming);

@@ -56,6 +56,18 @@ export const sidecarSettings = (devMode: boolean) => ({
   DAPR_API_TOKEN: secret(devMode).describe("the Dapr API token its daprd requires (secret)"),
 });
 
+/**
+ * A function Dapr calls (deliveries, job triggers) that keeps reminders: its own daprd, the token
+ * that daprd sends it, and the reminders' database.
+ */
+export const reminderFunctionSettings = (devMode: boolean) => ({
+  ...sidecarSettings(devMode),
+  APP_API_TOKEN: secret(devMode).describe(
+    "what its daprd sends in dapr-api-token: anything without it did not come from its daprd (secret)",
+  ),
+  DATABASE_URL: databaseUrl(devMode).describe("the reminders' PostgreSQL database (secret)"),
+});
+
 /** Every function drains on SIGTERM (lifecycle.ts). */
 export const lifecycleSettings = {
   SHUTDOWN_DRAIN_MS: milliseconds(10_000).describe(
