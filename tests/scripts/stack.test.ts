@@ -32,7 +32,7 @@ describe("hack/stack.sh", () => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       STACK_DIR: join(privateFolder, "checkout", ".stack"),
-      STACK_PORT_OFFSET: "2000",
+      STACK_PORT_OFFSET: "4200",
     };
     delete env["DATABASE_URL"];
     started.push({ root: ROOT, env });
@@ -52,7 +52,7 @@ describe("hack/stack.sh", () => {
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         STACK_DIR: mkdtempSync(join(tmpdir(), "stack-")),
-        STACK_PORT_OFFSET: "2200",
+        STACK_PORT_OFFSET: "4400",
       };
       const result = stackSh(ROOT, env, "start", "kafka");
       expect(result.status).not.toBe(0);
@@ -72,7 +72,7 @@ describe("hack/stack.sh", () => {
     mkdirSync(join(fn, "build"), { recursive: true });
     cpSync(join(ROOT, "functions", "publish-task-event", "package.json"), join(fn, "package.json"));
     cpSync(join(ROOT, "functions", "publish-task-event", "build", "index.js"), join(fn, "build", "index.js"));
-    const env = { ...process.env, STACK_DIR: join(root, ".stack"), STACK_PORT_OFFSET: "2100" };
+    const env = { ...process.env, STACK_DIR: join(root, ".stack"), STACK_PORT_OFFSET: "4300" };
     started.push({ root, env });
     const pid = () => readFileSync(join(root, ".stack", "run", "publish-task-event.pid"), "utf8").trim();
 
