@@ -17,6 +17,8 @@ source "$(dirname "$0")/artifacts.sh"
 artifacts_environment
 NS=todo
 FUNCTIONS=(publish-task-event schedule-reminder emit-reminder)
+# The trace collector's OTLP/HTTP address (host:port), as cluster/observability deploys it.
+TRACES_COLLECTOR=jaeger-collector.observability.svc.cluster.local:4318
 
 say() { printf '[backbone] %s\n' "$*" >&2; }
 token() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
@@ -132,10 +134,30 @@ rest() {
   for file in "$ROOT"/dapr/configurations/*.yaml "$ROOT"/dapr/components/*.yaml "$ROOT"/dapr/subscriptions/*.yaml "$ROOT/dapr/resiliency.yaml"; do
     apply_rendered "$file" "s/redpanda\.redpanda:9092/$BROKER/"
   done
+  dapr_tracing
   # Each daprd waits for its function's cluster-local address, which exists once the function is
   # deployed; the functions do not wait for their daprd. So: daprds first, without waiting.
   say "Dapr Shared: a daprd per function ($DAPRD_IMAGE)"
   run helm upgrade --install dapr-shared "$ROOT/cluster/charts/dapr-shared" -n "$NS" --set "image.repository=$DAPRD_IMAGE"
+}
+
+# Each daprd's spans go to the cluster's collector (Jaeger, cluster/observability), as the
+# functions' do (OTEL_EXPORTER_OTLP_ENDPOINT in func.yaml). The Configurations in dapr/ are the
+# local stack's too, which runs no collector: the cluster adds the exporter here. Sampling stays
+# the Configuration's samplingRate: Dapr samples parent-based, so a trace keeps the decision of the
+# function that started it (TRACES_SAMPLE_RATIO). A daprd reads its Configuration at start: one
+# that changed here is restarted.
+dapr_tracing() {
+  local fn patch changed=()
+  patch=$(printf '{"spec":{"tracing":{"otel":{"endpointAddress":"%s","isSecure":false,"protocol":"http"}}}}' "$TRACES_COLLECTOR")
+  say "Dapr tracing: OTLP/HTTP to $TRACES_COLLECTOR"
+  for fn in "${FUNCTIONS[@]}"; do
+    if ((DRY_RUN)); then printf "+ kubectl patch configuration %s -n %s --type merge -p '%s'\n" "$fn" "$NS" "$patch"; continue; fi
+    if ! kubectl patch configuration "$fn" -n "$NS" --type merge -p "$patch" | grep -q "(no change)"; then changed+=("$fn"); fi
+  done
+  for fn in "${changed[@]}"; do
+    if kubectl get deployment "$fn-dapr" -n "$NS" >/dev/null 2>&1; then kubectl rollout restart deployment "$fn-dapr" -n "$NS" >/dev/null; fi
+  done
 }
 
 case ${1:-all} in

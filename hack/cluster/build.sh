@@ -23,7 +23,7 @@ FUNC_ECR_LOGIN_STANDIN="${FUNC_ECR_LOGIN_STANDIN:-v0.12.0}"
 # (the module proxy does not tell it).
 KUBERNETES_GIT_COMMIT="${KUBERNETES_GIT_COMMIT:-}"
 
-COMPONENTS=(minikube kubernetes etcd coredns crictl knative-serving traefik dapr helm func)
+COMPONENTS=(minikube kubernetes etcd coredns crictl knative-serving traefik dapr helm func prometheus jaeger)
 # The CoreDNS plugins compiled in: what kubeadm's and minikube's Corefile use, except `forward`
 # (and `loop`, which only guards forwarding): no DNS query may leave the machine. up.sh takes those
 # two out of the Corefile.
@@ -52,6 +52,8 @@ component_version() {
     dapr) echo "$DAPR_VERSION" ;;
     helm) echo "$HELM_VERSION" ;;
     func) echo "$FUNC_VERSION" ;;
+    prometheus) echo "$PROMETHEUS_VERSION" ;;
+    jaeger) echo "$JAEGER_VERSION" ;;
     *) return 1 ;;
   esac
 }
@@ -68,6 +70,8 @@ component_binaries() {
     dapr) echo operator sentry injector scheduler placement daprd ;;
     helm) echo helm ;;
     func) echo func ;;
+    prometheus) echo prometheus ;;
+    jaeger) echo jaeger-all-in-one ;;
   esac
 }
 
@@ -413,6 +417,32 @@ check_func() {
   expect_output "func deploy" "--build=false --push=false" env HOME="$tmp" XDG_CONFIG_HOME="$tmp" "$1/func" deploy --help
   rm -rf "$tmp"
   [[ ! -f standins.txt ]] || CHECK+="; stand-ins: $(paste -sd ';' standins.txt)"
+}
+
+# Prometheus 3 (cluster/observability): its Go module v0.3MM.P is Prometheus v3.MM.P. The web UI's
+# compiled assets are not in the module (the builtinassets tag needs them): the API and the rule
+# engine are all the cluster uses.
+build_prometheus() {
+  local v=${PROMETHEUS_VERSION#v0.} release pkg=github.com/prometheus/common/version
+  release="${v:0:1}.$((10#${v:1:2})).${v#*.}"
+  write_wrapper prometheus "github.com/prometheus/prometheus@$PROMETHEUS_VERSION"
+  gobuild "-X $pkg.Version=$release -X $pkg.Branch=release -X $pkg.BuildUser=hack/cluster/build.sh -X $pkg.BuildDate=$BUILD_DATE" \
+    -o "$1/prometheus" github.com/prometheus/prometheus/cmd/prometheus
+}
+check_prometheus() {
+  local v=${PROMETHEUS_VERSION#v0.}
+  expect_output prometheus "^prometheus, version ${v:0:1}\.$((10#${v:1:2}))\.${v#*.} " "$1/prometheus" --version
+}
+
+# Jaeger v1 all-in-one (collector, in-memory storage and query in one process).
+build_jaeger() {
+  local pkg=github.com/jaegertracing/jaeger/internal/version
+  write_wrapper jaeger "github.com/jaegertracing/jaeger@$JAEGER_VERSION"
+  gobuild "-X $pkg.latestVersion=$JAEGER_VERSION -X $pkg.date=$BUILD_DATE" \
+    -o "$1/jaeger-all-in-one" github.com/jaegertracing/jaeger/cmd/all-in-one
+}
+check_jaeger() {
+  expect_output jaeger-all-in-one "\"gitVersion\":\"${JAEGER_VERSION//./\\.}\"" "$1/jaeger-all-in-one" version
 }
 
 # --- driver ---

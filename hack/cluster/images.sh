@@ -73,6 +73,19 @@ catalogue() {
   echo "load|dev.local/todo/cold-start-floor:1|cold-start-floor-1|floor"
   echo "load|dev.local/todo/kafka:$KAFKA_VERSION|kafka-$KAFKA_VERSION|kafka"
   echo "load|dev.local/todo/postgres:15|postgres-15|postgres"
+  # The observability stack (cluster/observability, hack/cluster/observability.sh): binaries in
+  # /bin as in the published images (Prometheus keeps its data in /prometheus).
+  local prom=${PROMETHEUS_VERSION#v0.}
+  prom="v${prom:0:1}.$((10#${prom:1:2})).${prom#*.}"
+  echo "load|dev.local/prometheus/prometheus:$prom|prometheus-$prom|go prometheus-$PROMETHEUS_VERSION/prometheus /bin 65534"
+  echo "load|dev.local/jaegertracing/all-in-one:${JAEGER_VERSION#v}|jaeger-all-in-one-$JAEGER_VERSION|go jaeger-$JAEGER_VERSION/jaeger-all-in-one /bin 10001"
+  echo "load|dev.local/todo/kafka-lag-exporter:0.1.0|kafka-lag-exporter-$(lag_exporter_hash)|lag-exporter"
+}
+
+# The lag exporter's source identity (its archive's name): a change to it makes a new image.
+lag_exporter_hash() {
+  (cd "$ROOT/packages/kafka-lag-exporter" && find src package.json -type f -print0 | sort -z | xargs -0 sha256sum) |
+    sha256sum | cut -c1-12
 }
 
 oci() { node "$KIT/oci-image.mjs" "$@" >&2; }
@@ -270,8 +283,36 @@ build_image() {
       oci --name "$name" --out "$out" --layer "$base" --layer "$app" \
         --entrypoint '["/usr/local/bin/docker-entrypoint.sh"]' --user 999:999 --port 5432 \
         --env PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin --env PGDATA=/var/lib/postgresql/data ;;
+    lag-exporter)
+      # Its bundle (npm run build: the exporter and its two dependencies in one file) on Node 24.
+      local app="$ROOTFS/kafka-lag-exporter-app" node_dir
+      node_dir=$(bash "$ROOT/hack/install/node.sh")
+      (cd "$ROOT/packages/kafka-lag-exporter" && PATH="$node_dir:$PATH" npm run -s build) >&2 \
+        || die "could not bundle packages/kafka-lag-exporter"
+      rm -rf "$app"; mkdir -p "$app/app"
+      cp "$ROOT/packages/kafka-lag-exporter/build/index.js" "$app/app/index.js"
+      chmod -R a+rX "$app"
+      oci --name "$name" --out "$out" --layer "$(debian_rootfs)" --layer "$(node_layer)" --layer "$app" \
+        --workdir /app --user 65532:65532 --port 9308 --entrypoint '["/usr/local/bin/node", "/app/index.js"]'
+      find "$IMAGES" -maxdepth 1 -name 'kafka-lag-exporter-*.tar' ! -name "$archive.tar" -delete ;;
     *) die "unknown image kind '$how'" ;;
   esac
+}
+
+# Node 24 (the binary the local stack runs) and a stand-in for the buildpacks' launcher: a layer.
+node_layer() {
+  local node_base="$ROOTFS/node-24" node_dir
+  if [[ ! -f $node_base.complete ]]; then
+    node_dir=$(bash "$ROOT/hack/install/node.sh")
+    rm -rf "$node_base"; mkdir -p "$node_base/usr/local/bin" "$node_base/cnb/lifecycle"
+    cp "$node_dir/node" "$node_base/usr/local/bin/node"
+    # The buildpacks' launcher runs a command with the launch environment; here that is PATH alone.
+    printf '#!/bin/sh\n# Stand-in for the buildpacks lifecycle launcher: runs the command as given.\nexec "$@"\n' \
+      >"$node_base/cnb/lifecycle/launcher"
+    chmod 0755 "$node_base/cnb/lifecycle/launcher"
+    touch "$node_base.complete"
+  fi
+  echo "$node_base"
 }
 
 # A function's image: Node 24 on Debian, the function's bundle, its one runtime dependency
@@ -282,17 +323,9 @@ build_image() {
 function_image() {
   local fn=$1 name="dev.local/todo/$1:$2" out="$IMAGES/fn-$1-$2.tar"
   if [[ ! -f $out ]]; then
-    local node_base="$ROOTFS/node-24" app="$ROOTFS/fn-$fn" node_dir
+    local node_base app="$ROOTFS/fn-$fn" node_dir
     node_dir=$(bash "$ROOT/hack/install/node.sh")
-    if [[ ! -f $node_base.complete ]]; then
-      rm -rf "$node_base"; mkdir -p "$node_base/usr/local/bin" "$node_base/cnb/lifecycle"
-      cp "$node_dir/node" "$node_base/usr/local/bin/node"
-      # The buildpacks' launcher runs a command with the launch environment; here that is PATH alone.
-      printf '#!/bin/sh\n# Stand-in for the buildpacks lifecycle launcher: runs the command as given.\nexec "$@"\n' \
-        >"$node_base/cnb/lifecycle/launcher"
-      chmod 0755 "$node_base/cnb/lifecycle/launcher"
-      touch "$node_base.complete"
-    fi
+    node_base=$(node_layer)
     rm -rf "$app"; mkdir -p "$app/app"
     cp -r "$ROOT/functions/$fn/build" "$ROOT/functions/$fn/package.json" "$ROOT/functions/$fn/package-lock.json" "$app/app/"
     rm -f "$app/app/build/"*.map

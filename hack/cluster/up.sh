@@ -25,6 +25,8 @@
 #   broker     Redpanda (internet) | Apache Kafka 3.9 (local), and the topics
 #   backbone   hack/cluster/backbone.sh: secrets, PostgreSQL, images, migrations Job, Dapr resources,
 #              Dapr Shared, func deploy
+#   observability  hack/cluster/observability.sh: Prometheus 3, Jaeger (in memory) and the consumer
+#              lag exporter in the namespace observability (cluster/observability)
 #   extras     local: the cold-start floor the tests compare with, and the cluster's description
 #              for npm run cluster:test
 set -euo pipefail
@@ -63,7 +65,7 @@ step() {
   CURRENT_STEP=$name
   "$@"
   CURRENT_STEP=""
-  TIMES+=("$(printf '%-10s %5s s' "$name" "$((SECONDS - started))")")
+  TIMES+=("$(printf '%-13s %5s s' "$name" "$((SECONDS - started))")")
   say "   $name: $((SECONDS - started)) s"
 }
 
@@ -157,6 +159,7 @@ reach() {
 
 platform() { bash "$KIT/platform.sh" "$1"; }
 backbone() { bash "$KIT/backbone.sh" "$([[ $DRY_RUN == 1 ]] && echo --dry-run || echo all)"; }
+observability() { if ((DRY_RUN)); then bash "$KIT/observability.sh" --dry-run; else bash "$KIT/observability.sh"; fi; }
 
 extras() {
   [[ $CLUSTER_ARTIFACTS == local ]] || return 0
@@ -193,8 +196,9 @@ up() {
   step dapr platform dapr
   step broker platform broker
   step backbone backbone
+  step observability observability
   step extras extras
-  TIMES+=("$(printf '%-10s %5s s' total "$((SECONDS - started))")")
+  TIMES+=("$(printf '%-13s %5s s' total "$((SECONDS - started))")")
   if ((!DRY_RUN)); then
     printf '%s\n' "# hack/cluster/up.sh --artifacts $CLUSTER_ARTIFACTS up, $(date -u +%FT%TZ), TOOLS_DIR=${TOOLS_DIR:-}" "${TIMES[@]}" \
       >"$CLUSTER_LOGS/up-times-$(date +%Y%m%d-%H%M%S).txt"
@@ -207,7 +211,7 @@ start() {
   local started=$SECONDS
   step node node_start
   step reach reach
-  TIMES+=("$(printf '%-10s %5s s' total "$((SECONDS - started))")")
+  TIMES+=("$(printf '%-13s %5s s' total "$((SECONDS - started))")")
   say "step times:"; printf '  %s\n' "${TIMES[@]}" >&2
 }
 

@@ -65,6 +65,7 @@ describe("one bring-up for a user's Minikube and for this machine (hack/cluster/
       "dapr",
       "broker",
       "backbone",
+      "observability",
       "extras",
     ]);
     expect(steps(local)).toEqual(steps(internet));
@@ -112,6 +113,20 @@ describe("one bring-up for a user's Minikube and for this machine (hack/cluster/
     expect(local).toContain("hack/cluster/local/kafka.yaml");
     expect(local).toMatch(/host\/prepare\.sh[\s\S]*build\.sh[\s\S]*images\.sh build[\s\S]*images\.sh stage/);
     expect(local).toContain("hack/cluster/images.sh function schedule-reminder");
+  });
+
+  it("deploys Prometheus, Jaeger and the lag exporter with kustomize: published images for a user, those built here locally", () => {
+    expect(internet).toContain(`kubectl apply -k ${join(ROOT, "cluster", "observability")}`);
+    expect(internet).toContain("docker build -t dev.local/todo/kafka-lag-exporter:0.1.0");
+    expect(local).toContain(`kubectl apply -k ${join(ROOT, "hack", "cluster", "local", "observability")}`);
+    for (const printed of [internet, local]) {
+      // Every daprd's spans to Jaeger, set on the cluster's Dapr Configurations (not on the local stack's).
+      for (const fn of ["publish-task-event", "schedule-reminder", "emit-reminder"]) {
+        expect(printed).toContain(
+          `kubectl patch configuration ${fn} -n todo --type merge -p '{"spec":{"tracing":{"otel":{"endpointAddress":"jaeger-collector.observability.svc.cluster.local:4318","isSecure":false,"protocol":"http"}}}}'`,
+        );
+      }
+    }
   });
 
   it("migrates with a Job from schedule-reminder's image, awaited, before any function rolls", () => {
