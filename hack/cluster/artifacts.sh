@@ -43,6 +43,7 @@ case $CLUSTER_ARTIFACTS in
     POSTGRES_IMAGE=docker.io/library/postgres:15
     BROKER_KIND=redpanda
     BROKER=redpanda.redpanda:9092
+    DAPR_RESOURCES=$ROOT/dapr
     MINIKUBE_IMAGE_FLAGS=()
     ;;
   local)
@@ -54,6 +55,7 @@ case $CLUSTER_ARTIFACTS in
     POSTGRES_IMAGE=dev.local/todo/postgres:15
     BROKER_KIND=kafka
     BROKER=kafka.kafka.svc.cluster.local:9092
+    DAPR_RESOURCES=$CLUSTER_KIT/local/dapr # dapr/ with this broker's address (kustomize)
     # minikube's own files (its image cache, kubeadm/kubelet/kubectl) belong to the tools cache too:
     # an empty tools cache is a first run.
     export MINIKUBE_HOME=${MINIKUBE_HOME:-$TOOLS_DIR/minikube}
@@ -67,6 +69,22 @@ esac
 
 # Prints a command (--dry-run) or runs it.
 run() { if ((DRY_RUN)); then printf '+ %s\n' "$*"; else "$@"; fi; }
+
+# Applies a manifest file (every document of it) with one image replaced by kustomize's images
+# transformer (kubectl kustomize over a copy): apply_with_image FILE IMAGE_NAME NEW_IMAGE:TAG [NAMESPACE]
+apply_with_image() {
+  local file=$1 name=$2 image=$3 namespace=${4:-} dir
+  if ((DRY_RUN)); then
+    printf '+ kubectl kustomize <%s, image %s -> %s> | kubectl apply%s -f -\n' "${file#"$ROOT"/}" "$name" "$image" "${namespace:+ -n $namespace}"
+    return
+  fi
+  dir=$(mktemp -d)
+  cp "$file" "$dir/manifest.yaml"
+  printf 'resources: [manifest.yaml]\nimages:\n  - name: %s\n    newName: %s\n    newTag: "%s"\n' \
+    "$name" "${image%:*}" "${image##*:}" >"$dir/kustomization.yaml"
+  kubectl kustomize "$dir" | kubectl apply ${namespace:+-n "$namespace"} -f - >/dev/null || { rm -rf "$dir"; return 1; }
+  rm -rf "$dir"
+}
 
 # The tools on PATH. Here (local) they are the binaries built here, each behind a small wrapper
 # that gives it HTTP(S)_PROXY = the local deny-proxy unless the caller set a proxy: minikube

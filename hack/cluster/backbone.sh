@@ -33,12 +33,6 @@ make_secret() {
     local pair; for pair in "$@"; do printf '  %s: "%s"\n' "${pair%%=*}" "${pair#*=}"; done
   } | kubectl apply -n "$NS" -f - >/dev/null
 }
-# Applies a manifest file with sed expressions applied (this cluster's broker address, an image).
-apply_rendered() {
-  local file=$1; shift
-  if ((DRY_RUN)); then printf '+ sed %s %s | kubectl apply -f -\n' "$*" "${file#"$ROOT"/}"; return; fi
-  sed "$@" "$file" | kubectl apply -n "$NS" -f - >/dev/null
-}
 
 base() {
   say "namespace $NS"
@@ -67,7 +61,7 @@ base() {
   fi
 
   say "PostgreSQL ($POSTGRES_IMAGE)"
-  apply_rendered "$ROOT/cluster/postgres.yaml" "s#image: postgres:15#image: $POSTGRES_IMAGE#"
+  apply_with_image "$ROOT/cluster/postgres.yaml" postgres "$POSTGRES_IMAGE" "$NS"
   run kubectl rollout status statefulset/postgres -n "$NS" --timeout=300s
 }
 
@@ -94,7 +88,7 @@ migrate() {
   local image=$1 deadline status
   say "migrations: Job db-migrate from $image"
   run kubectl delete job db-migrate -n "$NS" --ignore-not-found --wait=true
-  apply_rendered "$ROOT/cluster/migrate-job.yaml" "s#image: IMAGE#image: $image#"
+  apply_with_image "$ROOT/cluster/migrate-job.yaml" IMAGE "$image" "$NS"
   if ((DRY_RUN)); then echo "+ until Job db-migrate is Complete (or Failed: its logs, and stop)"; return; fi
   deadline=$((SECONDS + 600))
   while ((SECONDS < deadline)); do
@@ -129,11 +123,8 @@ deploy_function() {
 }
 
 rest() {
-  say "Dapr resources (broker $BROKER)"
-  local file
-  for file in "$ROOT"/dapr/configurations/*.yaml "$ROOT"/dapr/components/*.yaml "$ROOT"/dapr/subscriptions/*.yaml "$ROOT/dapr/resiliency.yaml"; do
-    apply_rendered "$file" "s/redpanda\.redpanda:9092/$BROKER/"
-  done
+  say "Dapr resources (broker $BROKER): kubectl apply -k ${DAPR_RESOURCES#"$ROOT"/}"
+  run kubectl apply -k "$DAPR_RESOURCES" -n "$NS"
   dapr_tracing
   # Each daprd waits for its function's cluster-local address, which exists once the function is
   # deployed; the functions do not wait for their daprd. So: daprds first, without waiting.

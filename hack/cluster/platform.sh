@@ -67,8 +67,7 @@ knative() {
 
 ingress() {
   say "Traefik $TRAEFIK_VERSION ($TRAEFIK_IMAGE) as Knative's ingress"
-  if ((DRY_RUN)); then echo "+ sed 's#image: docker.io/traefik:.*#image: $TRAEFIK_IMAGE#' cluster/traefik.yaml | kubectl apply -f -"
-  else sed "s#image: docker.io/traefik:.*#image: $TRAEFIK_IMAGE#" "$ROOT/cluster/traefik.yaml" | kubectl apply -f - >/dev/null; fi
+  apply_with_image "$ROOT/cluster/traefik.yaml" docker.io/traefik "$TRAEFIK_IMAGE"
   # The public entry point on the node's own address, port 80 (kube-proxy forwards it to Traefik):
   # the address a public Service's URL names, reachable from the host without a tunnel.
   run kubectl patch service traefik -n traefik --type merge -p "{\"spec\":{\"externalIPs\":[\"$(node_ip)\"]}}"

@@ -90,7 +90,7 @@ describe("one bring-up for a user's Minikube and for this machine (hack/cluster/
 
   it("a user gets the internet's artifacts: the pinned Knative release, Traefik, the Dapr and Redpanda charts, func's pack builder", () => {
     expect(internet).toContain(`release ${pin("KNATIVE_RELEASE")}`);
-    expect(internet).toContain(`image: docker.io/traefik:${pin("TRAEFIK_VERSION")}`);
+    expect(internet).toContain(`image docker.io/traefik -> docker.io/traefik:${pin("TRAEFIK_VERSION")}`);
     expect(internet).toContain(`helm upgrade --install dapr dapr/dapr --version ${pin("DAPR_VERSION")}`);
     expect(internet).toContain(
       `helm upgrade --install redpanda redpanda/redpanda --version ${pin("REDPANDA_CHART_VERSION")}`,
@@ -107,7 +107,7 @@ describe("one bring-up for a user's Minikube and for this machine (hack/cluster/
     expect(local).toContain(
       `knative.dev/serving@${pin("KNATIVE_SERVING_VERSION")} config/core (= ${pin("KNATIVE_RELEASE")})`,
     );
-    expect(local).toContain(`image: dev.local/traefik/traefik:${pin("TRAEFIK_VERSION")}`);
+    expect(local).toContain(`image docker.io/traefik -> dev.local/traefik/traefik:${pin("TRAEFIK_VERSION")}`);
     expect(local).toContain(`helm upgrade --install dapr <github.com/dapr/dapr@v${pin("DAPR_VERSION")}>/charts/dapr `);
     expect(local).toMatch(/helm upgrade --install dapr .*dapr-values-local\.yaml/);
     expect(local).toContain("hack/cluster/local/kafka.yaml");
@@ -131,7 +131,9 @@ describe("one bring-up for a user's Minikube and for this machine (hack/cluster/
 
   it("migrates with a Job from schedule-reminder's image, awaited, before any function rolls", () => {
     for (const printed of [internet, local]) {
-      const migrate = printed.indexOf("sed s#image: IMAGE#image: dev.local/todo/schedule-reminder:");
+      const migrate = printed.indexOf(
+        "kubectl kustomize <cluster/migrate-job.yaml, image IMAGE -> dev.local/todo/schedule-reminder:",
+      );
       const awaited = printed.indexOf("until Job db-migrate is Complete");
       const firstDeploy = printed.indexOf("func deploy --path");
       expect(migrate).toBeGreaterThan(0);
@@ -142,6 +144,12 @@ describe("one bring-up for a user's Minikube and for this machine (hack/cluster/
       );
     }
     expect(local).not.toMatch(/port-forward/);
+  });
+
+  it("applies the Dapr resources with kustomize: dapr/ for a user, the overlay with Kafka's address here", () => {
+    expect(internet).toContain(`kubectl apply -k ${join(ROOT, "dapr")} -n todo`);
+    expect(local).toContain(`kubectl apply -k ${join(ROOT, "hack", "cluster", "local", "dapr")} -n todo`);
+    for (const printed of [internet, local]) expect(printed).not.toMatch(/\bsed\b.*\| kubectl apply/);
   });
 });
 

@@ -18,6 +18,13 @@ const daprResources = [
   ...readdirSync(join(ROOT, "dapr", "subscriptions")).map((f) => `dapr/subscriptions/${f}`),
 ].map((path) => join(ROOT, path));
 
+describe("dapr/kustomization.yaml", () => {
+  it("applies every Dapr resource of the folder, and nothing else", () => {
+    const kustomization = readYaml(join(ROOT, "dapr", "kustomization.yaml")) as { resources: string[] };
+    expect(kustomization.resources.map((path) => join(ROOT, "dapr", path)).sort()).toEqual([...daprResources].sort());
+  });
+});
+
 /**
  * What the API server does with a field its structural schema does not declare: kubectl's strict
  * field validation refuses it ("strict decoding error: unknown field"), unless the schema says

@@ -24,6 +24,10 @@ describe("one file of version pins", () => {
     expect(text("cluster", "helm", "dapr-values-dev.yaml")).toContain(`--version ${dapr} `);
   });
 
+  it("Traefik's manifest runs the pinned Traefik", () => {
+    expect(text("cluster", "traefik.yaml")).toContain(`image: docker.io/traefik:${pin("TRAEFIK_VERSION")}\n`);
+  });
+
   it("the manifest checker is built on the pinned func and Knative Serving", () => {
     const goMod = text("hack", "manifest-check", "go.mod");
     expect(goMod).toMatch(new RegExp(`^\\s*knative\\.dev/func ${pin("FUNC_VERSION")}$`, "m"));
