@@ -27,7 +27,8 @@ done
 npx vitest run --project scripts --reporter=default --reporter=json --outputFile.json="$REPORTS/scripts.json"
 npx vitest run --project manifests --reporter=default --reporter=json --outputFile.json="$REPORTS/manifests.json"
 
-export STACK_DIR="$ROOT/.stack/test" STACK_PORT_OFFSET=1000
+# TEST_STACK_PORT_OFFSET moves it when another checkout's test run uses those ports.
+export STACK_DIR="$ROOT/.stack/test" STACK_PORT_OFFSET=${TEST_STACK_PORT_OFFSET:-1000}
 hack/stack.sh down # whatever an interrupted run left behind: this stack is the tests' own
 hack/stack.sh up
 trap 'hack/stack.sh down' EXIT
