@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 /**
  * The local stack from a checkout anywhere, and never on a stale build. Each test runs its own
- * small stack (its own STACK_DIR, ports 2000 up) beside whatever else runs on the machine.
+ * small stack (its own STACK_DIR, ports 4200 up) beside whatever else runs on the machine.
  */
 const ROOT = join(import.meta.dirname, "..", "..");
 const started: { root: string; env: NodeJS.ProcessEnv }[] = [];
@@ -47,7 +47,7 @@ describe("hack/stack.sh", () => {
 
   it("refuses to start a process whose port another process holds, instead of taking its answers for ours", async () => {
     const stranger = createServer();
-    await new Promise<void>((resolve) => stranger.listen(19092 + 2200, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => stranger.listen(19092 + 4400, "127.0.0.1", resolve));
     try {
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -56,7 +56,7 @@ describe("hack/stack.sh", () => {
       };
       const result = stackSh(ROOT, env, "start", "kafka");
       expect(result.status).not.toBe(0);
-      expect(result.output).toContain("kafka: port 21292 is in use by another process");
+      expect(result.output).toContain("kafka: port 23492 is in use by another process");
     } finally {
       stranger.close();
     }
