@@ -55,6 +55,22 @@ manifests() {
   esac
 }
 
+# Knative's controllers export no metrics by default (config-observability metrics-protocol: none);
+# Prometheus reads the autoscaler's and the activator's on :9090. They read it at start: restarted
+# when it changes here.
+knative_metrics() {
+  local patch='{"data":{"metrics-protocol":"prometheus"}}' name
+  if ((DRY_RUN)); then printf "+ kubectl patch configmap config-observability -n knative-serving --type merge -p '%s'\n" "$patch" >&2; return; fi
+  if ! kubectl patch configmap config-observability -n knative-serving --type merge -p "$patch" | grep -q "(no change)"; then
+    say "Knative's metrics on :9090 (metrics-protocol: prometheus): restarting the autoscaler and the activator"
+    for name in autoscaler activator; do
+      kubectl rollout restart deployment "$name" -n knative-serving >/dev/null
+      kubectl rollout status deployment "$name" -n knative-serving --timeout=300s >&2
+    done
+  fi
+}
+
+knative_metrics
 say "images ($CLUSTER_ARTIFACTS)"
 reloaded=$(images)
 say "kubectl apply -k $(manifests)"

@@ -73,3 +73,53 @@ describe("the kustomizations (cluster/observability and the overlay of the clust
     expect(documents).toContain(`image: docker.io/jaegertracing/all-in-one:${pin("JAEGER_VERSION").slice(1)}`);
   });
 });
+
+/**
+ * The metric names a PromQL expression reads: identifiers that are not functions, keywords, label
+ * names (inside {} or a by/without/on/ignoring list), durations or numbers.
+ */
+function metricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, "{}")
+    .replace(/\[[^\]]*\]/g, "[]")
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ");
+  const keywords = new Set(["and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring"]);
+  return [...stripped.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?/g)]
+    .filter((m) => m[2] === undefined && !keywords.has(m[1]!) && !/^(Inf|NaN|e\d*)$/i.test(m[1]!))
+    .map((m) => m[1]!);
+}
+
+interface Dashboard {
+  title: string;
+  panels: { title: string; targets?: { expr: string }[] }[];
+}
+
+describe("the Grafana dashboard (cluster/observability/dashboard.json)", () => {
+  const confirmed = new Set(
+    (JSON.parse(readFileSync(join(DIR, "dashboard-series.json"), "utf8")) as { series: string[] }).series,
+  );
+  const unknownIn = (dashboard: Dashboard) =>
+    dashboard.panels.flatMap((panel) =>
+      (panel.targets ?? []).flatMap((t) => metricNames(t.expr).filter((name) => !confirmed.has(name))),
+    );
+
+  it("reads metric names the way PromQL does", () => {
+    expect(
+      metricNames(
+        'histogram_quantile(0.99, sum by (le) (rate(todo_reminder_lateness_seconds_bucket{faas_name="x"}[15m]))) > 1 and on (a) up',
+      ),
+    ).toEqual(["todo_reminder_lateness_seconds_bucket", "up"]);
+  });
+
+  it("parses, and names only series a live cluster was seen to have (tests/cluster/observability.test.ts checks that list)", () => {
+    const dashboard = JSON.parse(readFileSync(join(DIR, "dashboard.json"), "utf8")) as Dashboard;
+    const exprs = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((t) => t.expr));
+    expect(exprs.length).toBeGreaterThan(5);
+    expect(unknownIn(dashboard)).toEqual([]);
+    // A dashboard naming a series that does not exist is caught.
+    const typo = structuredClone(dashboard);
+    typo.panels[0]!.targets![0]!.expr = "sum(rate(todo_events_acepted_total[5m]))";
+    expect(unknownIn(typo)).toEqual(["todo_events_acepted_total"]);
+  });
+});
