@@ -341,7 +341,7 @@ write_stack_json() {
   local fn entries=() limits=() node
   node=$(node_bin)
   for fn in "${FUNCTIONS[@]}"; do
-    entries+=("\"$fn\": {\"url\": \"http://127.0.0.1:$(fn_port "$fn")\", \"dapr\": \"http://127.0.0.1:$(dapr_http_port "$fn")\"}")
+    entries+=("\"$fn\": {\"url\": \"http://127.0.0.1:$(fn_port "$fn")\", \"dapr\": \"http://127.0.0.1:$(dapr_http_port "$fn")\", \"daprMetrics\": \"http://127.0.0.1:$(dapr_metrics_port "$fn")\"}")
     limits+=("\"$fn\": $(PATH="$node:$PATH" node "$ROOT/scripts/function-settings.mjs" "$fn" --memory-limit-mb)")
   done
   local IFS=,

@@ -4,6 +4,7 @@
 // a copy of schedule-reminder: what leaving Prisma would buy in start time, memory and CPU.
 import pg from "pg";
 import type {
+  Application,
   Applied,
   ReminderChange,
   ReminderStatus,
@@ -47,46 +48,57 @@ export class ReminderStore implements Pick<PrismaReminderStore, keyof PrismaRemi
     decide: (current: ReminderState | null) => D,
     beforeCommit: (decision: D) => Promise<void>,
   ): Promise<Applied<D>> {
+    const [applied] = await this.applyAll([{ eventId, taskId, decide, beforeCommit }]);
+    return applied!;
+  }
+
+  async applyAll<D extends ReminderChange>(applications: readonly Application<D>[]): Promise<Applied<D>[]> {
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
-      const recorded = await client.query(
-        `INSERT INTO processed_events (event_id, task_id)
-         SELECT $1, $2 FROM (SELECT pg_advisory_xact_lock(hashtext($2))) AS locked
-         ON CONFLICT (event_id) DO NOTHING`,
-        [eventId, taskId],
-      );
-      if (recorded.rowCount === 0) {
-        await client.query("COMMIT");
-        return { duplicate: true };
-      }
-      const { rows } = await client.query<ReminderRow>(`SELECT ${COLUMNS} FROM reminders WHERE task_id = $1`, [taskId]);
-      const decision = decide(rows[0] ? toState(rows[0]) : null);
-      const next = decision.next;
-      if (next) {
-        await client.query(UPSERT, [
-          next.taskId,
-          next.userId,
-          next.dueDate,
-          next.remindAt,
-          next.completed,
-          next.deleted,
-          next.status,
-          next.version,
-          next.lastEventAt,
-          next.lastEventId,
-          next.correlationId,
-        ]);
-      }
-      await beforeCommit(decision);
+      const results: Applied<D>[] = [];
+      for (const application of applications) results.push(await this.applyIn(client, application));
       await client.query("COMMIT");
-      return { duplicate: false, decision };
+      return results;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
       throw error;
     } finally {
       client.release();
     }
+  }
+
+  private async applyIn<D extends ReminderChange>(
+    client: pg.PoolClient,
+    { eventId, taskId, decide, beforeCommit }: Application<D>,
+  ): Promise<Applied<D>> {
+    const recorded = await client.query(
+      `INSERT INTO processed_events (event_id, task_id)
+       SELECT $1, $2 FROM (SELECT pg_advisory_xact_lock(hashtext($2))) AS locked
+       ON CONFLICT (event_id) DO NOTHING`,
+      [eventId, taskId],
+    );
+    if (recorded.rowCount === 0) return { duplicate: true };
+    const { rows } = await client.query<ReminderRow>(`SELECT ${COLUMNS} FROM reminders WHERE task_id = $1`, [taskId]);
+    const decision = decide(rows[0] ? toState(rows[0]) : null);
+    const next = decision.next;
+    if (next) {
+      await client.query(UPSERT, [
+        next.taskId,
+        next.userId,
+        next.dueDate,
+        next.remindAt,
+        next.completed,
+        next.deleted,
+        next.status,
+        next.version,
+        next.lastEventAt,
+        next.lastEventId,
+        next.correlationId,
+      ]);
+    }
+    await beforeCommit(decision);
+    return { duplicate: false, decision };
   }
 
   async find(taskId: string): Promise<ReminderState | null> {

@@ -4,7 +4,7 @@
  */
 import type { Context } from "faas-js-runtime";
 import { pino } from "pino";
-import type { Applied, ReminderChange, ReminderState } from "@todo/reminder-store";
+import type { Application, Applied, ReminderChange, ReminderState } from "@todo/reminder-store";
 import type { Job, JobScheduler, Logger, PublishRequest, Publisher, SidecarOutcome } from "@todo/shared";
 import { fromNow } from "./clock.ts";
 
@@ -92,6 +92,23 @@ export class FakeReminderStore {
     this.processed.add(eventId);
     if (decision.next) this.rows.set(taskId, decision.next);
     return { duplicate: false, decision };
+  }
+
+  /** All in one transaction: if one throws, none is kept. */
+  async applyAll<D extends ReminderChange>(applications: readonly Application<D>[]): Promise<Applied<D>[]> {
+    const rows = new Map(this.rows);
+    const processed = new Set(this.processed);
+    try {
+      const results: Applied<D>[] = [];
+      for (const a of applications) results.push(await this.applyOnce(a.eventId, a.taskId, a.decide, a.beforeCommit));
+      return results;
+    } catch (error) {
+      this.rows.clear();
+      for (const [k, v] of rows) this.rows.set(k, v);
+      this.processed.clear();
+      for (const id of processed) this.processed.add(id);
+      throw error;
+    }
   }
 
   find(taskId: string): Promise<ReminderState | null> {

@@ -25,7 +25,11 @@ export interface StackInfo {
   readonly run: string;
   readonly tokens: string;
   readonly memoryLimitsMb: Record<FunctionName, number>;
-  readonly functions: Record<FunctionName, { readonly url: string; readonly dapr: string }>;
+  /** Each function's URL, its daprd's HTTP API and its daprd's Prometheus metrics (/metrics). */
+  readonly functions: Record<
+    FunctionName,
+    { readonly url: string; readonly dapr: string; readonly daprMetrics: string }
+  >;
 }
 
 /** The stack under test: STACK_DIR (test.sh sets its own), else the default one of demo.sh. */

@@ -201,3 +201,89 @@ describe("schedule-reminder", () => {
     expect(await verdict("not json")).toBe("DROP");
   });
 });
+
+/** A bulk delivery as daprd posts it (rawPayload): each record's bytes in base64, its origin in metadata. */
+async function deliverBulk(records: readonly unknown[]) {
+  const entries = records.map((record, i) => ({
+    entryId: String(i),
+    event: Buffer.from(
+      typeof record === "string" ? record : JSON.stringify({ specversion: "1.0", data: record }),
+    ).toString("base64"),
+    metadata: { __topic: "task-events", __partition: "0", __offset: String(offset++), __key: "k" },
+    contentType: "application/octet-stream",
+  }));
+  const answer = await handle(requestContext({ headers: { "dapr-api-token": APP_TOKEN }, body: { entries } }));
+  return (answer.body as { statuses: { status: string }[] }).statuses.map((s) => s.status);
+}
+const deleted = (eventId: string, taskId: string) => event(eventId, { event_type: "TaskDeleted", task_id: taskId });
+
+describe("schedule-reminder, bulk delivery", () => {
+  it("applies every record of the batch and answers each SUCCESS", async () => {
+    const at = after(clock.now(), DAY);
+    const statuses = await deliverBulk([created("e1", "t1", at), created("e2", "t2", at), deleted("e3", "t1")]);
+    expect(statuses).toEqual(["SUCCESS", "SUCCESS", "SUCCESS"]);
+    expect(store.rows.get("t1")?.deleted).toBe(true);
+    expect(store.rows.get("t2")?.status).toBe("PENDING");
+    expect([...jobs.jobs.keys()]).toEqual(["reminder-t2"]);
+  });
+
+  it("dead-letters poison with its reason and origin and applies the records around it", async () => {
+    const at = after(clock.now(), DAY);
+    offset = 40;
+    expect(await deliverBulk([created("e1", "t1", at), "not json", created("e2", "t2", at)])).toEqual([
+      "SUCCESS",
+      "SUCCESS",
+      "SUCCESS",
+    ]);
+    expect(deadLetters.sent.map((d) => [d.delivery.origin, d.reason.split(":")[0]])).toEqual([
+      ["task-events/0@41", "invalid task event"],
+    ]);
+    expect([...store.rows.keys()].sort()).toEqual(["t1", "t2"]);
+  });
+
+  it("keeps nothing and answers every valid record RETRY while the batch fails for now; the redelivery applies each once", async () => {
+    const at = after(clock.now(), DAY);
+    jobs.answer = (call) =>
+      call === "schedule reminder-t2" ? { ok: false, retryable: true, reason: "503" } : { ok: true };
+    expect(await deliverBulk([created("e1", "t1", at), created("e2", "t2", at), "poison"])).toEqual([
+      "RETRY",
+      "RETRY",
+      "SUCCESS",
+    ]);
+    expect(store.rows.size).toBe(0);
+    jobs.answer = () => ({ ok: true });
+    expect(await deliverBulk([created("e1", "t1", at), created("e2", "t2", at)])).toEqual(["SUCCESS", "SUCCESS"]);
+    expect(store.processed.size).toBe(2);
+  });
+
+  it("applies the records one by one when one is refused for good: that one dead-lettered, the rest applied in order", async () => {
+    const at = after(clock.now(), DAY);
+    jobs.answer = (call) =>
+      call === "schedule reminder-t2" ? { ok: false, retryable: false, reason: "400 bad job" } : { ok: true };
+    offset = 0;
+    const statuses = await deliverBulk([created("e1", "t1", at), created("e2", "t2", at), deleted("e3", "t1")]);
+    expect(statuses).toEqual(["SUCCESS", "SUCCESS", "SUCCESS"]);
+    expect(deadLetters.sent.map((d) => d.delivery.origin)).toEqual(["task-events/0@1"]);
+    expect(store.rows.get("t1")?.deleted).toBe(true);
+    expect(store.rows.has("t2")).toBe(false);
+  });
+
+  it("after a record that must wait, answers RETRY for every later record: none overtakes an earlier one of its task", async () => {
+    const at = after(clock.now(), DAY);
+    jobs.answer = (call) => {
+      if (call === "schedule reminder-t2") return { ok: false, retryable: false, reason: "400 bad job" };
+      if (call === "schedule reminder-t3") return { ok: false, retryable: true, reason: "503" };
+      return { ok: true };
+    };
+    const batch = [created("e1", "t1", at), created("e2", "t2", at), created("e3", "t3", at), deleted("e4", "t3")];
+    expect(await deliverBulk(batch)).toEqual(["SUCCESS", "SUCCESS", "RETRY", "RETRY"]);
+    expect(store.rows.has("t3")).toBe(false);
+  });
+
+  it("answers poison RETRY while the dead-letter topic cannot take it now, DROP when it never will", async () => {
+    deadLetters.answer = { ok: false, retryable: true, reason: "broker down" };
+    expect(await deliverBulk(["poison"])).toEqual(["RETRY"]);
+    deadLetters.answer = { ok: false, retryable: false, reason: "forbidden" };
+    expect(await deliverBulk(["poison"])).toEqual(["DROP"]);
+  });
+});

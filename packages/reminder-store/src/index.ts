@@ -32,6 +32,19 @@ export interface ReminderChange {
 export type Applied<D extends ReminderChange> =
   { readonly duplicate: true } | { readonly duplicate: false; readonly decision: D };
 
+/** One task event to apply: what applyOnce takes. */
+export interface Application<D extends ReminderChange> {
+  readonly eventId: string;
+  readonly taskId: string;
+  readonly decide: (current: ReminderState | null) => D;
+  readonly beforeCommit: (decision: D) => Promise<void>;
+}
+
+/** A batch waits for its locks and runs its job calls inside one transaction: give it time. */
+const BATCH_TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
+
+type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
 export class ReminderStore {
   private readonly prisma: PrismaClient;
 
@@ -51,26 +64,19 @@ export class ReminderStore {
     decide: (current: ReminderState | null) => D,
     beforeCommit: (decision: D) => Promise<void>,
   ): Promise<Applied<D>> {
+    return this.prisma.$transaction((tx) => applyIn(tx, { eventId, taskId, decide, beforeCommit }));
+  }
+
+  /**
+   * Applies task events in order, all in one transaction: each exactly as applyOnce does (a later
+   * event of a task sees what an earlier one saved). If any throws, nothing is kept.
+   */
+  async applyAll<D extends ReminderChange>(applications: readonly Application<D>[]): Promise<Applied<D>[]> {
     return this.prisma.$transaction(async (tx) => {
-      // One round trip: the row inserted is selected from the lock call, so the task is locked
-      // before its event id is looked at. A lock statement and createMany({ skipDuplicates }) in
-      // its place cost a third of the transaction's CPU (bench: "schedule-reminder's transaction").
-      const recorded = await tx.$executeRaw`
-        INSERT INTO processed_events (event_id, task_id)
-        SELECT ${eventId}, ${taskId} FROM (SELECT pg_advisory_xact_lock(hashtext(${taskId}))) AS locked
-        ON CONFLICT (event_id) DO NOTHING`;
-      if (recorded === 0) return { duplicate: true as const };
-      const row = await tx.reminder.findUnique({ where: { taskId } });
-      const decision = decide(row ? toState(row) : null);
-      if (decision.next) {
-        // A new version starts unclaimed; a claim on the same version stays (it may be firing now).
-        const rearmed = row !== null && decision.next.version !== row.version;
-        const update = rearmed ? { ...decision.next, fireClaimedUntil: null } : decision.next;
-        await tx.reminder.upsert({ where: { taskId }, create: decision.next, update });
-      }
-      await beforeCommit(decision);
-      return { duplicate: false as const, decision };
-    });
+      const results: Applied<D>[] = [];
+      for (const application of applications) results.push(await applyIn(tx, application));
+      return results;
+    }, BATCH_TRANSACTION);
   }
 
   async find(taskId: string): Promise<ReminderState | null> {
@@ -130,6 +136,30 @@ export class ReminderStore {
   async disconnect(): Promise<void> {
     await this.prisma.$disconnect();
   }
+}
+
+async function applyIn<D extends ReminderChange>(
+  tx: Tx,
+  { eventId, taskId, decide, beforeCommit }: Application<D>,
+): Promise<Applied<D>> {
+  // One round trip: the row inserted is selected from the lock call, so the task is locked
+  // before its event id is looked at. A lock statement and createMany({ skipDuplicates }) in
+  // its place cost a third of the transaction's CPU (bench: "schedule-reminder's transaction").
+  const recorded = await tx.$executeRaw`
+    INSERT INTO processed_events (event_id, task_id)
+    SELECT ${eventId}, ${taskId} FROM (SELECT pg_advisory_xact_lock(hashtext(${taskId}))) AS locked
+    ON CONFLICT (event_id) DO NOTHING`;
+  if (recorded === 0) return { duplicate: true as const };
+  const row = await tx.reminder.findUnique({ where: { taskId } });
+  const decision = decide(row ? toState(row) : null);
+  if (decision.next) {
+    // A new version starts unclaimed; a claim on the same version stays (it may be firing now).
+    const rearmed = row !== null && decision.next.version !== row.version;
+    const update = rearmed ? { ...decision.next, fireClaimedUntil: null } : decision.next;
+    await tx.reminder.upsert({ where: { taskId }, create: decision.next, update });
+  }
+  await beforeCommit(decision);
+  return { duplicate: false as const, decision };
 }
 
 function toState(row: Reminder): ReminderState {

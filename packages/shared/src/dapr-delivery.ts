@@ -103,3 +103,38 @@ function safeJson(text: string): unknown {
     return undefined;
   }
 }
+
+/** One entry of a bulk delivery: its id (the answer names it) and the record, or why it is not one. */
+export interface BulkEntry {
+  readonly entryId: string;
+  readonly delivery: Result<DaprDelivery>;
+}
+
+/**
+ * Unwraps a bulk delivery (subscription `bulkSubscribe.enabled`, rawPayload): Dapr posts
+ * `{entries: [{entryId, event, metadata}]}`, each `event` the record's bytes in base64 and each
+ * `metadata` the record's `__key`, `__topic`, `__partition`, `__offset` (URL-escaped, as the
+ * headers of a single delivery). The entries of one delivery come from one partition, in order.
+ * Undefined when the body is not a bulk delivery.
+ */
+export function unwrapBulkDelivery(body: unknown): readonly BulkEntry[] | undefined {
+  const entries = (body as { entries?: unknown } | undefined)?.entries;
+  if (typeof body !== "object" || body === null || !Array.isArray(entries)) return undefined;
+  return entries.map((entry: unknown, i): BulkEntry => {
+    const { entryId, event, metadata } = (entry ?? {}) as { entryId?: unknown; event?: unknown; metadata?: unknown };
+    const id = typeof entryId === "string" ? entryId : String(i);
+    if (typeof event !== "string") {
+      return { entryId: id, delivery: fail({ path: "event", message: "not a raw-payload entry" }) };
+    }
+    const meta = (typeof metadata === "object" && metadata !== null ? metadata : {}) as Record<string, unknown>;
+    const headers = Object.fromEntries(
+      Object.entries(meta).filter((e): e is [string, string] => typeof e[1] === "string"),
+    );
+    return { entryId: id, delivery: unwrapDaprDelivery({ data_base64: event }, headers) };
+  });
+}
+
+/** Dapr's answer to a bulk delivery: always 200, one status per entry. */
+export function bulkAnswer(statuses: readonly { entryId: string; status: DeliveryStatus }[]): FunctionResponse {
+  return { statusCode: 200, headers: { "content-type": "application/json" }, body: { statuses } };
+}
