@@ -4,6 +4,7 @@
  */
 import { Agent, request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { ClassifiedError } from "./failures.ts";
+import { validTraceparent } from "./trace-context.ts";
 
 export interface DaprSidecarOptions {
   /** e.g. http://127.0.0.1:3500 (DAPR_HTTP_ENDPOINT). */
@@ -97,12 +98,20 @@ export class DaprSidecar implements Publisher, JobScheduler {
     return this.outcome(await this.call(url, { method: "POST", headers, body: request.bytes }));
   }
 
-  /** Creates or moves (overwrite) the job `name`. */
+  /**
+   * Creates or moves (overwrite) the job `name`. A job whose data carries a `traceparent` is
+   * scheduled in that trace too (the sidecar's span of the call), not only fired in it.
+   */
   async scheduleJob(name: string, job: Job): Promise<SidecarOutcome> {
     // In seconds: what both a Go duration and a protobuf JSON Duration read ("2s", "0.5s").
     const interval = `${job.retry.intervalMs / 1000}s`;
     const failurePolicy = { constant: { interval, maxRetries: job.retry.maxRetries } };
-    return this.putJob(name, { dueTime: job.dueTime.toISOString(), data: job.data, failurePolicy });
+    const traceparent = validTraceparent(job.data["traceparent"]);
+    return this.putJob(
+      name,
+      { dueTime: job.dueTime.toISOString(), data: job.data, failurePolicy },
+      traceparent === undefined ? {} : { traceparent },
+    );
   }
 
   /** Deletes the job `name`; deleting a job that does not exist succeeds. */
@@ -115,9 +124,13 @@ export class DaprSidecar implements Publisher, JobScheduler {
     return this.putJob(name, { schedule, dueTime: "0s", data });
   }
 
-  private async putJob(name: string, job: Record<string, unknown>): Promise<SidecarOutcome> {
+  private async putJob(
+    name: string,
+    job: Record<string, unknown>,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<SidecarOutcome> {
     const body = JSON.stringify({ ...job, overwrite: true });
-    const headers = { "content-type": "application/json" };
+    const headers = { "content-type": "application/json", ...extraHeaders };
     return this.outcome(await this.call(this.jobUrl(name), { method: "POST", headers, body }));
   }
 

@@ -94,4 +94,13 @@ describe("DaprSidecar", () => {
     await sidecar.deleteJob("reminder-t1");
     expect(calls[1]).toMatchObject({ method: "DELETE", url: "/v1.0/jobs/reminder-t1" });
   });
+
+  it("schedules a job in the trace its data carries (the traceparent header too)", async () => {
+    const traceparent = publishRequest.traceparent;
+    const retry = { intervalMs: 2000, maxRetries: 1 };
+    await sidecar.scheduleJob("reminder-t2", { dueTime: fromNow(MINUTE), data: { task_id: "t2", traceparent }, retry });
+    await sidecar.scheduleJob("reminder-t3", { dueTime: fromNow(MINUTE), data: { task_id: "t3" }, retry });
+    expect(calls[0]?.headers["traceparent"]).toBe(traceparent);
+    expect(calls[1]?.headers["traceparent"]).toBeUndefined();
+  });
 });
