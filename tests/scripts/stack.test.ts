@@ -27,20 +27,25 @@ afterAll(() => {
 
 describe("hack/stack.sh", () => {
   it("starts PostgreSQL for a stack inside a private (0700) folder, as root's home and mktemp -d are", () => {
+    const OFFSET = 4200; // PostgreSQL listens on 55432 + the offset (hack/stack-ports.sh)
     const privateFolder = mkdtempSync(join(tmpdir(), "private-")); // mode 0700
     chmodSync(privateFolder, 0o700);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       STACK_DIR: join(privateFolder, "checkout", ".stack"),
-      STACK_PORT_OFFSET: "4200",
+      STACK_PORT_OFFSET: String(OFFSET),
     };
     delete env["DATABASE_URL"];
     started.push({ root: ROOT, env });
     const up = stackSh(ROOT, env, "start", "postgres");
     expect(up.status, up.output).toBe(0);
-    const psql = spawnSync("psql", ["-h", "127.0.0.1", "-p", "57432", "-U", "todo", "-d", "todo", "-tAc", "SELECT 1"], {
-      encoding: "utf8",
-    });
+    const psql = spawnSync(
+      "psql",
+      ["-h", "127.0.0.1", "-p", String(55432 + OFFSET), "-U", "todo", "-d", "todo", "-tAc", "SELECT 1"],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(psql.stdout.trim()).toBe("1");
     expect(stackSh(ROOT, env, "stop", "postgres").status).toBe(0);
   });
