@@ -23,6 +23,7 @@ import {
   publish,
   readTopicToEnd,
   sleep,
+  throughIngress,
   tool,
   waitForTopic,
 } from "./support.ts";
@@ -136,7 +137,7 @@ describe("seeing inside the backbone (Prometheus, Jaeger, the lag exporter)", ()
     let found: JaegerTrace | undefined;
     for (const deadline = Date.now() + 90_000; Date.now() < deadline; await sleep(3000)) {
       found = await trace(traceId);
-      if (wanted(found) && (found?.spans.length ?? 0) >= 8) break;
+      if (wanted(found) && (found?.spans.length ?? 0) >= 6) break;
     }
     expect(found, `trace ${traceId} in Jaeger`).toBeDefined();
     const spans = [...found!.spans].sort((a, b) => a.startTime - b.startTime);
@@ -170,21 +171,26 @@ describe("seeing inside the backbone (Prometheus, Jaeger, the lag exporter)", ()
     const apply = named("schedule-reminder", "apply task event");
     const fire = named("emit-reminder", "fire reminder");
     expect(post && apply && fire).toBeTruthy();
-    // The chain: the POST's span, Dapr's publish under it, the delivery under that, the job under
-    // the delivery's span (its payload carries the context), Dapr's publish of ReminderDue under the firing.
+    // The chain: the POST's span; publish-task-event's daprd publishing under it; schedule-reminder
+    // applying the record under that publish (the record's CloudEvent carries the context; its
+    // daprd, reading raw payloads, adds no span of its own); emit-reminder's daprd scheduling the
+    // job under the apply; the firing under the apply too (the job's data carries the context);
+    // emit-reminder's daprd publishing ReminderDue under the firing.
     const ancestors = (s: JaegerSpan) => {
       const chain: JaegerSpan[] = [];
       for (let p = parentOf(s); p; p = parentOf(p)) chain.push(p);
       return chain;
     };
-    expect(ancestors(apply!)).toContain(post);
-    expect(ancestors(fire!)).toContain(apply);
-    const daprSpans = spans.filter(
-      (s) => !["publish task event", "apply task event", "fire reminder"].includes(s.operationName),
-    );
-    expect(daprSpans.some((s) => service(s) === "publish-task-event" && ancestors(s).includes(post!))).toBe(true);
-    expect(daprSpans.some((s) => service(s) === "schedule-reminder" && ancestors(apply!).includes(s))).toBe(true);
-    expect(daprSpans.some((s) => service(s) === "emit-reminder" && ancestors(s).includes(fire!))).toBe(true);
+    const dapr = (svc: string, operation: RegExp, under: JaegerSpan) =>
+      spans.find((s) => service(s) === svc && operation.test(s.operationName) && parentOf(s) === under);
+    const publishTask = dapr("publish-task-event", /publish\/kafka-pubsub\/task-events/, post!);
+    const scheduleJob = dapr("emit-reminder", /jobs/, apply!);
+    const publishDue = dapr("emit-reminder", /publish\/kafka-pubsub\/reminders/, fire!);
+    expect(publishTask, "publish-task-event's daprd: the publish").toBeDefined();
+    expect(parentOf(apply!), "schedule-reminder applies under the publish").toBe(publishTask);
+    expect(scheduleJob, "emit-reminder's daprd: the job scheduled").toBeDefined();
+    expect(ancestors(fire!), "the firing under the apply").toContain(apply);
+    expect(publishDue, "emit-reminder's daprd: ReminderDue published").toBeDefined();
   });
 
   it("answers a query for the series of that flow: accepted, delivered, fired, late by, lag", async () => {
@@ -245,12 +251,13 @@ describe("seeing inside the backbone (Prometheus, Jaeger, the lag exporter)", ()
     expect(footprint.node.oomKills).toBe(0);
   });
 
-  it("scales publish-task-event from zero to 3 or more pods under a burst through the ingress, no error, and back to zero", async () => {
+  it("scales publish-task-event from zero to 3 or more pods under a burst through the ingress, no error (503s sent again), and back to zero", async () => {
     await allAtZero(["publish-task-event"], ZERO_WITHIN_MS);
     const timeline = new PodTimeline(["publish-task-event", "schedule-reminder"]);
     const concurrency = Number(process.env["BURST_CONCURRENCY"] ?? 200);
     const seconds = Number(process.env["BURST_SECONDS"] ?? 60);
     const statuses = new Map<number, number>();
+    let retried503 = 0;
     const latencies: number[] = [];
     let peak = 0;
     const until = Date.now() + seconds * 1000;
@@ -258,14 +265,20 @@ describe("seeing inside the backbone (Prometheus, Jaeger, the lag exporter)", ()
       Array.from({ length: concurrency }, async (_, worker) => {
         for (let i = 0; Date.now() < until; i++) {
           const started = performance.now();
-          const answer = await publish(
-            binaryEvent(
-              "TaskDeleted",
-              `${RUN_ID}-burst-${worker}-${i}`,
-              { user_id: "user-1", task_id: `${RUN_ID}-burst-${worker}` },
-              { "ce-time": new Date().toISOString() },
-            ),
-          ).catch(() => ({ status: 0 }));
+          // As the chat API does: a 503 (its daprd did not confirm the publish in time) is sent
+          // again, the same event, after Retry-After; only another answer is final.
+          const event = binaryEvent(
+            "TaskDeleted",
+            `${RUN_ID}-burst-${worker}-${i}`,
+            { user_id: "user-1", task_id: `${RUN_ID}-burst-${worker}` },
+            { "ce-time": new Date().toISOString() },
+          );
+          let answer = await publish(event).catch(() => ({ status: 0, headers: new Headers() }));
+          while (answer.status === 503 && Date.now() < until + 60_000) {
+            retried503++;
+            await sleep(Number(answer.headers.get("retry-after") ?? "1") * 1000);
+            answer = await publish(event).catch(() => ({ status: 0, headers: new Headers() }));
+          }
           latencies.push(performance.now() - started);
           statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         }
@@ -288,6 +301,7 @@ describe("seeing inside the backbone (Prometheus, Jaeger, the lag exporter)", ()
       accepted,
       perSecond: Math.round(accepted / seconds),
       statuses: Object.fromEntries(statuses),
+      retried503,
       latencyMs: {
         p50: Math.round(percentile(latencies, 50)),
         p99: Math.round(percentile(latencies, 99)),
@@ -299,7 +313,7 @@ describe("seeing inside the backbone (Prometheus, Jaeger, the lag exporter)", ()
     };
     report["footprintBurst"] = footprint;
     console.log(
-      `burst of ${concurrency} concurrent clients for ${seconds} s: ${JSON.stringify(Object.fromEntries(statuses))}, peak ${peak} pods\n${timeline.render()}`,
+      `burst of ${concurrency} concurrent clients for ${seconds} s: final answers ${JSON.stringify(Object.fromEntries(statuses))}, 503s sent again ${retried503}, peak ${peak} pods\n${timeline.render()}`,
     );
     expect([...statuses.keys()]).toEqual([202]);
     expect(peak).toBeGreaterThanOrEqual(3);
@@ -312,8 +326,22 @@ describe("seeing inside the backbone (Prometheus, Jaeger, the lag exporter)", ()
       items: { metadata: { name: string }; status: { containerStatuses?: { restartCount: number }[] } }[];
     };
     report["footprintWithObservability"] = footprint;
-    const names = await seriesNames("2h");
-    const missing = DASHBOARD_SERIES.series.filter((name) => !names.has(name));
+    // Two of the dashboard's series exist only once what they count has happened: a request
+    // refused (401 without a token) and a record dead-lettered (not a CloudEvent).
+    const unauthenticated = binaryEvent(
+      "TaskDeleted",
+      `${RUN_ID}-refused`,
+      { user_id: "user-1", task_id: `${RUN_ID}-refused` },
+      { "ce-time": new Date().toISOString() },
+    );
+    expect((await throughIngress("publish-task-event", unauthenticated)).status).toBe(401);
+    await produce(cluster().kafka, "task-events", [{ key: `${RUN_ID}-poison`, value: "not a CloudEvent" }]);
+    let missing: string[] = [];
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(10_000)) {
+      const names = await seriesNames("2h");
+      missing = DASHBOARD_SERIES.series.filter((name) => !names.has(name));
+      if (missing.length === 0) break;
+    }
     report["dashboardSeries"] = { checked: DASHBOARD_SERIES.series.length, missing };
     console.log(
       `footprint with observability: working set ${footprint.node.workingSetMb} MB of ${footprint.node.memoryLimitMb} MB; ` +
@@ -355,8 +383,11 @@ describe("schedule-reminder's daprd scaled out over more partitions", () => {
       await admin.close();
     }
     for (const replicas of [1, 3]) {
-      await daprdReplicas(replicas);
+      // Restarted, so that the group knows every partition (a running consumer sees new ones only
+      // at its next metadata refresh).
+      await daprdReplicas(replicas, true);
       await allAtZero(["schedule-reminder"], ZERO_WITHIN_MS);
+      const timeline = new PodTimeline(["schedule-reminder"]);
       const tag = `${RUN_ID}-scale${replicas}`;
       const started = Date.now();
       await produce(
@@ -367,7 +398,15 @@ describe("schedule-reminder's daprd scaled out over more partitions", () => {
       const produced = Date.now();
       const consumed = await consumedToEnd(cluster().kafka, "schedule-reminder", "task-events", 600_000);
       const done = Date.now();
-      const deliveries = await deliveryIntervals(started);
+      await timeline.stop();
+      // Deliveries in flight at schedule-reminder, as Knative's queue-proxies report them to the
+      // autoscaler: the concurrency averaged over its 6 s panic window, its highest in the burst
+      // (after one more scrape).
+      await sleep(20_000);
+      const window = `${Math.ceil((Date.now() - started) / 1000)}s`;
+      const [inFlight] = await query(
+        `max(max_over_time(kn_revision_concurrency_panic{kn_service_name="schedule-reminder"}[${window}]))`,
+      );
       rows.push({
         case: `${replicas} daprd replica(s), ${partitions} partitions`,
         records: burst,
@@ -375,13 +414,12 @@ describe("schedule-reminder's daprd scaled out over more partitions", () => {
         consumedAll: consumed,
         seconds: Number(((done - started) / 1000).toFixed(1)),
         perSecond: Math.round(burst / ((done - started) / 1000)),
-        deliveriesSeen: deliveries.length,
-        maxInFlight: maxOverlap(deliveries),
-        functionPods: new Set(deliveries.map((d) => d.pod)).size,
+        inFlight6sAverageMax: inFlight ? Number(Number(inFlight.value[1]).toFixed(1)) : null,
+        functionPodsMax: timeline.peak("schedule-reminder"),
       });
       expect(consumed).toBe(true);
     }
-    expect(rows[1]!["maxInFlight"] as number).toBeGreaterThan(3);
+    expect(rows[1]!["inFlight6sAverageMax"] as number).toBeGreaterThan(3);
 
     // One of the 3 replicas killed (SIGKILL to its processes) while a burst and reminders flow.
     const tag = `${RUN_ID}-kill`;
@@ -420,7 +458,7 @@ describe("schedule-reminder's daprd scaled out over more partitions", () => {
 });
 
 /** Sets schedule-reminder's daprd replicas (the chart's value) and waits for them. */
-async function daprdReplicas(replicas: number): Promise<void> {
+async function daprdReplicas(replicas: number, restart = false): Promise<void> {
   await tool("helm", [
     "upgrade",
     "dapr-shared",
@@ -431,6 +469,7 @@ async function daprdReplicas(replicas: number): Promise<void> {
     "--set",
     `replicas.schedule-reminder=${replicas}`,
   ]);
+  if (restart) await kubectl("rollout", "restart", "deployment", "schedule-reminder-dapr", "-n", cluster().namespace);
   await kubectl(
     "rollout",
     "status",
@@ -467,51 +506,3 @@ const createdRecord = (taskId: string, reminderTime: string) => ({
     }),
   ),
 });
-
-interface Delivery {
-  readonly pod: string;
-  readonly in: number;
-  readonly out: number;
-}
-/** schedule-reminder's deliveries (POSTs) since `since`, from each of its pods' request lines. */
-async function deliveryIntervals(since: number): Promise<Delivery[]> {
-  const pods = (await podsOf(cluster().namespace, "serving.knative.dev/service=schedule-reminder")).map(
-    (p) => p.metadata.name,
-  );
-  const deliveries: Delivery[] = [];
-  for (const pod of pods) {
-    const requests = new Map<string, { in?: number; out?: number; post?: boolean }>();
-    const log = await kubectl("logs", pod, "-n", cluster().namespace, "-c", "user-container").catch(() => "");
-    for (const line of log.split("\n")) {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line.slice(line.indexOf("{"))) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      if (typeof entry["reqId"] !== "string" || Number(entry["time"]) < since) continue;
-      const request = requests.get(entry["reqId"]) ?? {};
-      requests.set(entry["reqId"], request);
-      if (entry["msg"] === "incoming request") {
-        request.in = Number(entry["time"]);
-        request.post = (entry["req"] as { method?: string } | undefined)?.method === "POST";
-      } else if (entry["msg"] === "request completed") request.out = Number(entry["time"]);
-    }
-    for (const r of requests.values()) {
-      if (r.post && r.in !== undefined && r.out !== undefined) deliveries.push({ pod, in: r.in, out: r.out });
-    }
-  }
-  return deliveries;
-}
-/** The most deliveries in progress at one moment. */
-function maxOverlap(deliveries: readonly Delivery[]): number {
-  const edges = deliveries.flatMap((d) => [
-    [d.in, 1],
-    [d.out, -1],
-  ]);
-  edges.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
-  let current = 0;
-  let max = 0;
-  for (const [, step] of edges) max = Math.max(max, (current += step!));
-  return max;
-}

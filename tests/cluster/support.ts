@@ -217,6 +217,11 @@ export class PodTimeline {
     return this.last.get(service);
   }
 
+  /** The most pods `service` had at once. */
+  peak(service: ServiceName): number {
+    return Math.max(0, ...this.changes.filter((c) => c.service === service).map((c) => c.pods));
+  }
+
   /** The moments `service` went to zero pods, ms since the epoch. */
   zeroAt(service: ServiceName): number[] {
     return this.changes.filter((c) => c.service === service && c.pods === 0).map((c) => c.at);
