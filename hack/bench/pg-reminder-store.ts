@@ -3,11 +3,12 @@
 // measures its transaction beside Prisma's, and bundles it in place of @todo/reminder-store into
 // a copy of schedule-reminder: what leaving Prisma would buy in start time, memory and CPU.
 import pg from "pg";
+// By path, not by package name: this file stands in for @todo/reminder-store in the bench's bundle.
+import { fromRow, type ReminderRow } from "../../packages/reminder-store/src/row.ts";
 import type {
   Application,
   Applied,
   ReminderChange,
-  ReminderStatus,
   ReminderState,
   ReminderStore as PrismaReminderStore,
 } from "@todo/reminder-store";
@@ -20,20 +21,6 @@ const UPSERT = `INSERT INTO reminders (${COLUMNS}, updated_at)
   ON CONFLICT (task_id) DO UPDATE SET user_id = $2, due_date = $3, remind_at = $4, completed = $5, deleted = $6,
     status = $7::"ReminderStatus", version = $8, last_event_at = $9, last_event_id = $10, correlation_id = $11,
     fire_claimed_until = CASE WHEN reminders.version = $8 THEN reminders.fire_claimed_until END, updated_at = now()`;
-
-interface ReminderRow {
-  task_id: string;
-  user_id: string;
-  due_date: Date | null;
-  remind_at: Date | null;
-  completed: boolean;
-  deleted: boolean;
-  status: ReminderStatus;
-  version: number;
-  last_event_at: Date;
-  last_event_id: string;
-  correlation_id: string;
-}
 
 export class ReminderStore implements Pick<PrismaReminderStore, keyof PrismaReminderStore> {
   private readonly pool: pg.Pool;
@@ -80,7 +67,7 @@ export class ReminderStore implements Pick<PrismaReminderStore, keyof PrismaRemi
     );
     if (recorded.rowCount === 0) return { duplicate: true };
     const { rows } = await client.query<ReminderRow>(`SELECT ${COLUMNS} FROM reminders WHERE task_id = $1`, [taskId]);
-    const decision = decide(rows[0] ? toState(rows[0]) : null);
+    const decision = decide(rows[0] ? fromRow(rows[0]) : null);
     const next = decision.next;
     if (next) {
       await client.query(UPSERT, [
@@ -105,7 +92,7 @@ export class ReminderStore implements Pick<PrismaReminderStore, keyof PrismaRemi
     const { rows } = await this.pool.query<ReminderRow>(`SELECT ${COLUMNS} FROM reminders WHERE task_id = $1`, [
       taskId,
     ]);
-    return rows[0] ? toState(rows[0]) : null;
+    return rows[0] ? fromRow(rows[0]) : null;
   }
 
   async claim(taskId: string, version: number, leaseMs: number): Promise<boolean> {
@@ -132,7 +119,7 @@ export class ReminderStore implements Pick<PrismaReminderStore, keyof PrismaRemi
       `SELECT ${COLUMNS} FROM reminders WHERE status = 'PENDING' AND remind_at <= $1 ORDER BY remind_at LIMIT $2`,
       [dueBy, limit],
     );
-    return rows.map(toState);
+    return rows.map(fromRow);
   }
 
   async prune(before: Date, batch: number): Promise<{ processedEvents: number; tombstones: number }> {
@@ -151,20 +138,4 @@ export class ReminderStore implements Pick<PrismaReminderStore, keyof PrismaRemi
   async disconnect(): Promise<void> {
     await this.pool.end();
   }
-}
-
-function toState(row: ReminderRow): ReminderState {
-  return {
-    taskId: row.task_id,
-    userId: row.user_id,
-    dueDate: row.due_date,
-    remindAt: row.remind_at,
-    completed: row.completed,
-    deleted: row.deleted,
-    status: row.status,
-    version: row.version,
-    lastEventAt: row.last_event_at,
-    lastEventId: row.last_event_id,
-    correlationId: row.correlation_id,
-  };
 }
