@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Admin } from "@platformatic/kafka";
@@ -103,6 +103,11 @@ beforeAll(async () => {
 
 afterAll(() => {
   console.log(`\nobservability report:\n${JSON.stringify(report, null, 2)}`);
+  // Beside the cluster suite's reports: the figures in the docs come from these files.
+  const dir = join(ROOT, "hack", "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `observability-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 });
 
 describe("seeing inside the backbone (Prometheus, Jaeger, the lag exporter)", () => {
